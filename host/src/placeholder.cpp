@@ -1,0 +1,1 @@
+namespace berth::host { int placeholder(); } int berth::host::placeholder() { return 0; }
