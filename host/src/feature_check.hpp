@@ -1,0 +1,40 @@
+// The feature gate: compares what a container request (OCI config.json) asks for with what a
+// driver declares in its OCI features document (runtime-spec features.json), so the host can
+// refuse a request naming the fields a driver cannot honour instead of letting it ignore them.
+//
+// berth's own convention: a driver may list fields it does not implement at all, even where
+// features.json has no key for them, in the annotation "org.berth.unsupported" of its features
+// document. Its value is a JSON array of field paths in the notation below, for example
+//
+//     "annotations": { "org.berth.unsupported": "[\"hostname\", \"linux.sysctl\"]" }
+//
+// OCI annotations are string-to-string, so the array is carried as JSON text; a real array is
+// accepted as well. A listed path matches the field itself and everything below it
+// ("linux.resources" covers "linux.resources.memory").
+//
+// Field paths name a spec member with dots ("linux.resources.memory"); a selector in brackets
+// names one element of a list or one value ("linux.namespaces[pid]",
+// "process.capabilities[CAP_SYS_ADMIN]", "mounts[/proc].options[nosuid]",
+// "linux.seccomp.syscalls.action[SCMP_ACT_TRACE]", "hooks.prestart").
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace berth::host {
+
+// Field paths that `spec` uses and `features` does not declare, in a stable order (the order
+// of the checks, then of the spec's own lists) without duplicates. Empty when the driver can
+// honour everything the spec asks for.
+std::vector<std::string> unsupported_fields(const nlohmann::json &spec,
+                                            const nlohmann::json &features);
+
+// Removes the named fields from `spec` (for a user who asked to run anyway without them).
+// A selector removes only the matching element ("linux.namespaces[pid]" removes the pid
+// namespace entry, "process.capabilities[CAP_X]" removes CAP_X from every capability set).
+// Paths that do not occur are ignored.
+void strip_fields(nlohmann::json &spec, const std::vector<std::string> &fields);
+
+} // namespace berth::host
