@@ -22,7 +22,12 @@ Result<> set_oom_score_adj(const nlohmann::json &process);
 // the five capability sets (bounding, effective, permitted, inheritable, ambient), the
 // AppArmor exec profile, no_new_privs, and seccomp last so that the filter does not have to
 // allow the setup's own system calls.
-Result<> apply_user_and_security(const nlohmann::json &process);
+//
+// The OCI spec keeps the seccomp profile outside `process`, in `linux.seccomp`: pass the
+// spec's `linux` object as `linux_config` (init and exec alike), or the profile is not loaded.
+// Calling with a null `linux_config` is only right for a spec without `linux.seccomp`.
+Result<> apply_user_and_security(const nlohmann::json &process,
+                                 const nlohmann::json &linux_config = nlohmann::json());
 
 // Checks made in the parent before clone: capability names are known, an AppArmor profile is
 // only requested where AppArmor is enabled, the seccomp profile compiles (actions,
