@@ -16,7 +16,7 @@ std::string Error::render() const {
     for (auto it = context.rbegin(); it != context.rend(); ++it)
         out += *it + ": ";
     out += message();
-    if (sys_errno != 0)
+    if (sys_errno != 0 && !errno_in_message)
         out += std::string(out.empty() ? "" : ": ") + std::strerror(sys_errno);
     if (!hint.empty())
         out += " (hint: " + hint + ")";

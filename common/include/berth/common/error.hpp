@@ -14,6 +14,9 @@ namespace berth {
 struct Error {
     berth_status code = BERTH_E_FAILED;
     int sys_errno = 0;           // errno behind the failure, 0 if none
+    // The message already carries the errno's text (a driver's own message, copied by the
+    // host), so render() must not append strerror again.
+    bool errno_in_message = false;
     std::string op;              // what failed: "mount", "open", "parse config.json"
     std::string object;          // on which path or object; rendered in backquotes
     std::vector<std::string> context; // outer steps, innermost first ("set up rootfs")
