@@ -5,6 +5,7 @@
 
 #include <berth/common/error.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -31,6 +32,8 @@ struct RegistryOptions {
     std::vector<std::filesystem::path> dirs; // searched in order
     // Per-driver options from berth.yaml, as JSON object text, by driver name.
     std::map<std::string, std::string> driver_options;
+    // How long list() waits for a driver file's check before calling it hung.
+    std::chrono::milliseconds list_timeout{5000};
 };
 
 class DriverRegistry {
