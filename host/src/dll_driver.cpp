@@ -251,8 +251,8 @@ Result<berth_state_result> DllDriver::state(const berth_container_ref &ref) {
 
 Result<> DllDriver::kill(const berth_container_ref &ref, int signal, bool all) {
     berth_error err;
-    return check("kill",
-                 table_->kill(table_->self, &ref, signal, all ? uint32_t{BERTH_KILL_ALL} : 0u, &err), err);
+    const uint32_t flags = all ? uint32_t{BERTH_KILL_ALL} : 0u;
+    return check("kill", table_->kill(table_->self, &ref, signal, flags, &err), err);
 }
 
 Result<> DllDriver::destroy(const berth_container_ref &ref, bool force) {

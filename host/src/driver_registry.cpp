@@ -105,8 +105,8 @@ std::string signal_name(int sig) {
     };
     try {
         nlohmann::json result;
-        auto driver = DllDriver::open(file.path, file.name, options,
-                                      [&](const char *phase) { send(std::string("phase ") + phase); });
+        auto announce = [&](const char *phase) { send(std::string("phase ") + phase); };
+        auto driver = DllDriver::open(file.path, file.name, options, announce);
         if (!driver) {
             result["status"] = "broken";
             result["reason"] = driver.error().render();

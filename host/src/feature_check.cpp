@@ -60,8 +60,9 @@ bool is_used(const json &v) {
 bool declares(const json &list, const std::string &value) {
     if (!list.is_array())
         return false;
-    return std::any_of(list.begin(), list.end(),
-                       [&](const json &e) { return e.is_string() && e.get<std::string>() == value; });
+    return std::any_of(list.begin(), list.end(), [&](const json &e) {
+        return e.is_string() && e.get<std::string>() == value;
+    });
 }
 
 bool enabled(const json &feature) { return member(feature, "enabled") == json(true); }
