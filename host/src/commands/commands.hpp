@@ -1,0 +1,27 @@
+// One function per berth command. Each returns the process exit status, or the error that the
+// caller reports once.
+#pragma once
+
+#include "cli.hpp"
+#include "commands/context.hpp"
+
+namespace berth::host {
+
+Result<int> cmd_version(Context &ctx, const CommandOptions &o);
+Result<int> cmd_drivers(Context &ctx, const CommandOptions &o);
+Result<int> cmd_features(Context &ctx, const CommandOptions &o);
+Result<int> cmd_spec(Context &ctx, const CommandOptions &o);
+
+Result<int> cmd_create(Context &ctx, const CommandOptions &o);
+Result<int> cmd_run(Context &ctx, const CommandOptions &o);
+Result<int> cmd_start(Context &ctx, const CommandOptions &o);
+Result<int> cmd_delete(Context &ctx, const CommandOptions &o);
+
+Result<int> cmd_state(Context &ctx, const CommandOptions &o);
+Result<int> cmd_kill(Context &ctx, const CommandOptions &o);
+Result<int> cmd_list(Context &ctx, const CommandOptions &o);
+Result<int> cmd_ps(Context &ctx, const CommandOptions &o);
+Result<int> cmd_pause(Context &ctx, const CommandOptions &o);
+Result<int> cmd_resume(Context &ctx, const CommandOptions &o);
+
+} // namespace berth::host

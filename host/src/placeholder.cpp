@@ -1,1 +1,0 @@
-namespace berth::host { int placeholder(); } int berth::host::placeholder() { return 0; }
