@@ -128,7 +128,10 @@ Result<User> parse_user(const json &j, std::string_view doc, const std::string &
         if (!g->is_array())
             return fail(r.bad("additionalGids", what));
         for (const auto &e : *g) {
-            if (!e.is_number_unsigned() || e.get<uint64_t>() > UINT32_MAX)
+            // Parsed text gives unsigned numbers; a document built in code may hold signed
+            // ones, so the value decides, not the storage.
+            if (!e.is_number_integer() || (!e.is_number_unsigned() && e.get<int64_t>() < 0) ||
+                e.get<uint64_t>() > UINT32_MAX)
                 return fail(r.bad("additionalGids", what));
             u.additional_gids.push_back(e.get<uint32_t>());
         }
