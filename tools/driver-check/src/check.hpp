@@ -13,9 +13,9 @@ namespace berth::check {
 struct Verdict {
     enum class Kind { pass, fail, skip };
     Kind kind = Kind::pass;
-    std::string reason; // empty for pass
+    std::string reason; // for pass: an optional note shown with --verbose
 
-    static Verdict pass() { return {}; }
+    static Verdict pass(std::string note = {}) { return {Kind::pass, std::move(note)}; }
     static Verdict fail(std::string why) { return {Kind::fail, std::move(why)}; }
     static Verdict skip(std::string why) { return {Kind::skip, std::move(why)}; }
     bool failed() const { return kind == Kind::fail; }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 
@@ -142,8 +143,9 @@ std::string quote(std::string_view s, size_t max) {
 }
 
 Verdict run_in_child(const Check &check, const Context &base) {
-    char tmpl[] = "/tmp/berth-driver-check-XXXXXX";
-    if (mkdtemp(tmpl) == nullptr)
+    const char *tmp = std::getenv("TMPDIR");
+    std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/berth-driver-check-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr)
         return Verdict::fail(fmt::format("checker error: mkdtemp `{}`: {}", tmpl,
                                          std::strerror(errno)));
     Context ctx = base;
@@ -210,7 +212,7 @@ Verdict run_in_child(const Check &check, const Context &base) {
     else if (verdict_text.empty())
         v = Verdict::fail(describe_exit(status));
     else if (verdict_text[0] == 'P')
-        v = Verdict::pass();
+        v = Verdict::pass(verdict_text.substr(1));
     else if (verdict_text[0] == 'S')
         v = Verdict::skip(verdict_text.substr(1));
     else

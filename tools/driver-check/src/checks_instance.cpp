@@ -64,7 +64,7 @@ Verdict unknown_option(const Context &ctx) {
     if (c.message().find(kUnknownOption) == std::string::npos)
         return Verdict::fail(fmt::format("init refused the unknown option without naming it: {}",
                                          c.message()));
-    return Verdict::pass();
+    return Verdict::pass(c.message());
 }
 
 // A newer host offers more minors and hands over a larger berth_host; a driver must pick a
@@ -132,7 +132,7 @@ Verdict probe(const Context &ctx) {
         if (c.output.find('\n') != std::string::npos &&
             c.output.find('\n') != c.output.size() - 1)
             return Verdict::fail("probe wrote a reason of more than one line");
-        return Verdict::pass();
+        return Verdict::pass("unusable on this host: " + c.output);
     }
     if (auto why = c.contract_violation("probe"); !why.empty())
         return Verdict::fail(why);

@@ -132,6 +132,7 @@ Verdict invalid_spec(const Context &ctx) {
     if (u.stop)
         return *u.stop;
     UnknownContainer c(ctx);
+    std::string last;
     for (std::string config : {std::string("{ this is not JSON"), std::string("[1, 2, 3]")}) {
         berth_create_request req = create_request(c, config);
         berth_create_result res{sizeof res, 0};
@@ -147,8 +148,9 @@ Verdict invalid_spec(const Context &ctx) {
                                              "instead of BERTH_E_INVALID_SPEC ({}): {}",
                                              quote(config), r.status, BERTH_E_INVALID_SPEC,
                                              r.message()));
+        last = r.message();
     }
-    return Verdict::pass();
+    return Verdict::pass("create refused a config.json that is not an object: " + last);
 }
 
 Verdict unsupported_field(const Context &ctx) {
@@ -185,7 +187,8 @@ Verdict unsupported_field(const Context &ctx) {
                                          "code {} instead of BERTH_E_INVALID_SPEC or "
                                          "BERTH_E_NOT_SUPPORTED: {}",
                                          field->path, r.status, r.message()));
-    return Verdict::pass();
+    return Verdict::pass(fmt::format("asked for undeclared {}; create answered code {}: {}",
+                                     field->path, r.status, r.message()));
 }
 
 // fds 1 and 2 of this process replaced by pipes the check itself reads after each step, so a

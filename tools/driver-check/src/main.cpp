@@ -22,12 +22,13 @@ using berth::check::Needs;
 using berth::check::Verdict;
 
 constexpr const char *kUsage =
-    "usage: berth-driver-check [--iterations N] [--only CHECK] DRIVER.so\n"
+    "usage: berth-driver-check [--verbose] [--iterations N] [--only CHECK] DRIVER.so\n"
     "Checks that an execution driver keeps the berth driver ABI v1 contract. Each check runs in\n"
     "a process of its own; output is one line per check (PASS name / FAIL name: reason /\n"
     "SKIP name: reason) and a summary. Exit status: 0 when no check failed, 1 otherwise.\n"
     "  --iterations N  load/init/deinit/unload cycles of the leak check (default 50)\n"
-    "  --only CHECK    run only the named check (and report the others skipped)\n";
+    "  --only CHECK    run only the named check (and report the others skipped)\n"
+    "  --verbose       after a passing check, show what it saw on an indented line\n";
 
 int usage_error(const std::string &why) {
     std::fprintf(stderr, "berth-driver-check: %s\n%s", why.c_str(), kUsage);
@@ -39,12 +40,17 @@ int usage_error(const std::string &why) {
 int main(int argc, char **argv) {
     Context ctx;
     std::string only;
+    bool verbose = false;
     std::string driver;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "-h" || a == "--help") {
             std::fputs(kUsage, stdout);
             return 0;
+        }
+        if (a == "-v" || a == "--verbose") {
+            verbose = true;
+            continue;
         }
         if ((a == "--iterations" || a == "--only") && i + 1 < argc) {
             std::string v = argv[++i];
@@ -107,6 +113,8 @@ int main(int argc, char **argv) {
         case Verdict::Kind::pass:
             ++passed;
             fmt::print("PASS {}\n", c.name);
+            if (verbose && !v.reason.empty())
+                fmt::print("    {}\n", v.reason);
             break;
         case Verdict::Kind::fail:
             ++failed;
