@@ -206,17 +206,8 @@ Result<> Builder::namespaces(const json &linux) {
                                  "LXC always sets the root filesystem up in a new mount "
                                  "namespace; add {\"type\": \"mount\"}"));
     add("lxc.namespace.clone", join(clone, " "));
-    std::vector<std::string> keep;
-    for (const auto &[oci, name] : namespace_names()) {
-        bool shared = std::any_of(list.begin(), list.end(), [&](const json &ns) {
-            return ns.value("type", "") == oci && !ns.value("path", "").empty();
-        });
-        if (!namespaces_.contains(oci) && !shared)
-            keep.push_back(name);
-    }
-    if (!keep.empty())
-        add("lxc.namespace.keep", join(keep, " "));
-
+    // With an explicit clone list LXC creates exactly those namespaces and the container
+    // stays in the caller's for the rest, which is what an OCI spec without them means.
     if (namespaces_.contains("network")) {
         if (ctx_.bridge.empty()) {
             add("lxc.net.0.type", "empty");

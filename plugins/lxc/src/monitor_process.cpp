@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <stdio_ext.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -29,6 +30,10 @@ int lift(int fd) {
 }
 
 [[noreturn]] void run_monitor(const MonitorLaunch &l, int fifo_fd) {
+    // The caller's unflushed stdio belongs to the caller; liblxc's children may exit()
+    // and would otherwise write it into the container's stdout.
+    __fpurge(stdout);
+    __fpurge(stderr);
     int in = lift(l.stdin_fd), out = lift(l.stdout_fd), err = lift(l.stderr_fd);
     if (in < 0 || out < 0 || err < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 ||
         ::dup2(err, 2) < 0)
