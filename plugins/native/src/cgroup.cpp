@@ -168,8 +168,15 @@ public:
     Result<> signal_all(int sig) override {
         if (sig == SIGKILL && !v2_dir_.empty()) {
             auto r = kill_v2(v2_dir_);
-            if (r || r.error().code != BERTH_E_NOT_SUPPORTED)
+            if (!r && r.error().code != BERTH_E_NOT_SUPPORTED)
                 return r;
+            // A task frozen by the v1 freezer acts on the pending SIGKILL only once thawed.
+            if (r) {
+                auto freezer = lookup("freezer");
+                if (freezer && freezer->version == 1 && frozen().value_or(false))
+                    return thaw();
+                return r;
+            }
         }
         // Frozen, the processes cannot fork between the listing and the signal; a frozen v1
         // task acts on SIGKILL only once thawed. Without a freezer the listing may miss a

@@ -296,7 +296,8 @@ Result<> Planner::hugepages(const json &h) {
         const std::string field = fmt::format("hugepageLimits[{}]", i);
         const auto &e = h[i];
         if (!e.is_object() || !e.contains("pageSize") || !e["pageSize"].is_string() ||
-            !e.contains("limit") || !e["limit"].is_number_unsigned())
+            !e.contains("limit") || !e["limit"].is_number_integer() ||
+            e["limit"].get<int64_t>() < 0)
             return fail(spec_error("linux.resources." + field +
                                    " needs pageSize (\"2MB\") and limit (bytes)"));
         auto size = e["pageSize"].get<std::string>();
