@@ -13,7 +13,6 @@
 
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/close_range.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -109,8 +108,28 @@ int place_stdio(const ChildPlan &p) noexcept {
     return 0;
 }
 
+// Closes every fd from `floor` up except `keep_a` and `keep_b` (both at or above `floor`).
+int close_other_fds(unsigned floor, int keep_a, int keep_b) noexcept {
+    unsigned lo = static_cast<unsigned>(keep_a < keep_b ? keep_a : keep_b);
+    unsigned hi = static_cast<unsigned>(keep_a < keep_b ? keep_b : keep_a);
+    const std::pair<unsigned, unsigned> ranges[] = {{floor, lo - 1}, {lo + 1, hi - 1},
+                                                   {hi + 1, ~0u}};
+    for (const auto &[first, last] : ranges)
+        if (first <= last && first >= floor && ::syscall(SYS_close_range, first, last, 0) < 0)
+            return errno;
+    return 0;
+}
+
 [[noreturn]] void run_child(const ChildPlan &p) noexcept {
-    const int out = p.report_fd;
+    // Both fds this process still needs go above the range the container keeps before the
+    // stdio and preserved fds are put in place over whatever sits there.
+    const unsigned floor = 3 + p.preserve_fds;
+    const int out = ::fcntl(p.report_fd, F_DUPFD_CLOEXEC, floor);
+    if (out < 0)
+        ::_exit(1);
+    const int barrier_dir = ::fcntl(p.barrier_dir, F_DUPFD_CLOEXEC, floor);
+    if (barrier_dir < 0)
+        report_and_exit(out, Step::close_fds, errno);
 
     // A session of its own: kill --all reaches the whole container through it, and it no
     // longer shares the terminal's signals with berth.
@@ -124,9 +143,12 @@ int place_stdio(const ChildPlan &p) noexcept {
         if (::fcntl(3 + static_cast<int>(i), F_SETFD, 0) < 0)
             report_and_exit(out, Step::preserve_fds, errno, static_cast<int>(i) + 3);
 
-    // Whatever else berth's process holds must not reach the container's program.
-    if (::syscall(SYS_close_range, 3 + p.preserve_fds, ~0u, CLOSE_RANGE_CLOEXEC) < 0)
-        report_and_exit(out, Step::close_fds, errno);
+    // Until exec this process holds every fd berth had open, and some carry state: a flock()
+    // on the container's record stays held, and other berth commands wait, for as long as
+    // any copy of its fd is open. So everything but the two fds still needed is closed now,
+    // not merely marked close-on-exec.
+    if (int err = close_other_fds(floor, out, barrier_dir))
+        report_and_exit(out, Step::close_fds, err);
 
     for (size_t i = 0; i < p.rlimits.size(); ++i)
         if (::setrlimit(static_cast<__rlimit_resource>(p.rlimits[i].first),
@@ -188,9 +210,9 @@ int place_stdio(const ChildPlan &p) noexcept {
         n = ::write(out, &ready, sizeof ready);
     while (n < 0 && errno == EINTR);
 
-    if (wait_at_start_barrier(p.barrier_dir) != 0)
+    if (wait_at_start_barrier(barrier_dir) != 0)
         ::_exit(exit_cannot_execute);
-    ::close(p.barrier_dir);
+    ::close(barrier_dir);
 
     ::execve(p.candidates[exe], const_cast<char *const *>(p.argv.data()),
              const_cast<char *const *>(p.envp.data()));
