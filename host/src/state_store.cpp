@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -106,12 +105,27 @@ Result<> write_atomically(const fs::path &file, const std::string &data) {
     return {};
 }
 
+// POSIX record locks rather than flock(2): a flock belongs to the open file description, which
+// the driver's forked init process shares until it execs, so a container held before start
+// would keep its own record locked against every later command. Record locks belong to the
+// process and are not inherited by fork(2). The price: any close of this file by this process
+// drops the lock, so the lock file is opened once per container and never elsewhere.
 Result<> lock_fd(int fd, const fs::path &path) {
-    while (::flock(fd, LOCK_EX) != 0) {
+    struct flock fl {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    while (::fcntl(fd, F_SETLKW, &fl) != 0) {
         if (errno != EINTR)
-            return fail(sys_error("flock", path.string()));
+            return fail(sys_error("lock", path.string()));
     }
     return {};
+}
+
+void unlock_fd(int fd) {
+    struct flock fl {};
+    fl.l_type = F_UNLCK;
+    fl.l_whence = SEEK_SET;
+    ::fcntl(fd, F_SETLK, &fl);
 }
 
 // After taking the lock: is the lock file still the one in the directory? A deleter removes
@@ -244,7 +258,7 @@ Result<> ContainerHandle::remove() {
 
 void ContainerHandle::unlock() {
     if (lock_)
-        ::flock(lock_.get(), LOCK_UN);
+        unlock_fd(lock_.get());
 }
 
 Result<> ContainerHandle::relock() {

@@ -1,7 +1,7 @@
 // The host's record of its containers: one directory per container under the state root,
 //
 //     <root>/<id>/state.json   the record below, replaced atomically (tmp + fsync + rename)
-//     <root>/<id>/lock         flock()ed by whoever reads or changes the container
+//     <root>/<id>/lock         locked by whoever reads or changes the container
 //     <root>/<id>/driver/      the driver's private state_dir
 //
 // so that later commands find the driver that created a container without -e, and two berth

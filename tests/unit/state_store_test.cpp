@@ -4,12 +4,12 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
-#include <sys/file.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <fstream>
-#include <future>
+#include <thread>
 #include <sstream>
 
 using namespace berth::host;
@@ -34,14 +34,24 @@ std::string slurp(const fs::path &p) {
     return ss.str();
 }
 
-// Whether someone holds the flock of `lock`: a non-blocking attempt from a new open file
-// description conflicts with any holder, even one in this process.
+// Whether some process holds the lock of `lock`. Record locks never conflict within one
+// process, so the attempt is made from a child.
 bool locked(const fs::path &lock) {
-    int fd = ::open(lock.c_str(), O_RDWR | O_CLOEXEC);
-    REQUIRE(fd >= 0);
-    bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-    ::close(fd);
-    return held;
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        int fd = ::open(lock.c_str(), O_RDWR | O_CLOEXEC);
+        struct flock fl {};
+        fl.l_type = F_WRLCK;
+        fl.l_whence = SEEK_SET;
+        bool held = fd >= 0 && ::fcntl(fd, F_SETLK, &fl) != 0 &&
+                    (errno == EAGAIN || errno == EACCES);
+        _exit(held ? 1 : 0);
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    return WEXITSTATUS(status) == 1;
 }
 
 } // namespace
@@ -132,12 +142,27 @@ TEST_CASE("a command waiting for a container that gets deleted is told it does n
     StateStore store(sb.dir() / "store");
     auto h = store.create(record("c1"));
     REQUIRE(h);
-    auto waiter = std::async(std::launch::async, [&] { return store.open("c1"); });
-    // The waiter is blocked on the lock (or has not opened the file yet); either way it must
-    // not get the container.
-    CHECK(waiter.wait_for(std::chrono::milliseconds(100)) == std::future_status::timeout);
+    // Another berth process: 0 when it got the container, 2 when told it does not exist.
+    pid_t waiter = fork();
+    REQUIRE(waiter >= 0);
+    if (waiter == 0) {
+        auto r = store.open("c1");
+        _exit(r ? 0 : r.error().code == BERTH_E_NOT_FOUND ? 2 : 3);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    int status = 0;
+    // Blocked on the lock (or not yet at it): it must not have finished while we hold it.
+    CHECK(waitpid(waiter, &status, WNOHANG) == 0);
     REQUIRE(h->remove());
-    auto r = waiter.get();
+    REQUIRE(waitpid(waiter, &status, 0) == waiter);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 2);
+}
+
+TEST_CASE("an unknown container is reported with where berth looked", "[unit]") {
+    berth::test::Sandbox sb;
+    StateStore store(sb.dir() / "store");
+    auto r = store.open("c1");
     REQUIRE_FALSE(r);
     CHECK(r.error().code == BERTH_E_NOT_FOUND);
     CHECK(r.error().render() == "container c1 does not exist (hint: berth --root " +

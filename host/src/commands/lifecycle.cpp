@@ -159,7 +159,7 @@ Result<ContainerSession> create_container(Context &ctx, const CommandOptions &o,
             return fail(std::move(ok.error()).in("create container " + o.id));
     }
     destroy.cancel();
-    spdlog::info("container {} created (driver {}, pid {})", o.id, s.driver().name(),
+    spdlog::debug("container {} created (driver {}, pid {})", o.id, s.driver().name(),
                  created->pid);
     return s;
 }
@@ -277,7 +277,7 @@ Result<int> cmd_delete(Context &ctx, const CommandOptions &o) {
     }
     if (auto ok = s->handle().remove(); !ok)
         return fail(std::move(ok.error()));
-    spdlog::info("container {} deleted", o.id);
+    spdlog::debug("container {} deleted", o.id);
     return 0;
 }
 
