@@ -300,9 +300,11 @@ Result<std::unique_ptr<Cgroup>> Cgroup::create(const std::string &path,
     }
     std::string v2_dir;
     if (!l.unified.empty()) {
-        if (auto r = enable_controllers_v2(l.unified, path, v2_controllers(l, *plan)); !r)
-            return fail(std::move(r.error()).in(step));
+        // Enabling a controller in a parent gives its existing children the interface files,
+        // so the directories may come first.
         if (auto r = make_dirs(l.unified, path, created); !r)
+            return fail(std::move(r.error()).in(step));
+        if (auto r = enable_controllers_v2(l.unified, path, v2_controllers(l, *plan)); !r)
             return fail(std::move(r.error()).in(step));
         v2_dir = l.unified + "/" + path;
     }
