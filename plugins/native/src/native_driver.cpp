@@ -1,6 +1,7 @@
 #include "native_driver.hpp"
 
 #include "cgroup.hpp"
+#include "net_setup.hpp"
 #include "process.hpp"
 #include "process_namespaces.hpp"
 #include "rootfs.hpp"
@@ -148,9 +149,16 @@ Result<DriverOptions> parse_options(const std::string &json_text) {
             opts.cgroup_parent = p;
             continue;
         }
+        if (it.key() == "networks") {
+            auto networks = parse_networks(*it);
+            if (!networks)
+                return fail(std::move(networks.error()));
+            opts.networks = std::move(*networks);
+            continue;
+        }
         return fail(make_error(BERTH_E_INVALID_ARGUMENT,
                                fmt::format("driver native: unknown option {} (known options: "
-                                           "cgroup_parent)",
+                                           "cgroup_parent, networks)",
                                            it.key())));
     }
     return opts;
@@ -266,13 +274,18 @@ struct CreateTxn {
     bool state_written = false;
     std::unique_ptr<Cgroup> cgroup;
     ChildProcess child;
+    // Set once the container's network is up; undoes it after the child is gone.
+    std::function<Result<>()> network_teardown;
 
-    // Kills the child, then removes the cgroup and the state files. Errors met on the way
+    // Kills the child, then removes the network, the cgroup and the state files. Errors met on the way
     // are attached to `cause`, which stays the error the user sees.
     Error undo(Error cause) {
         Deadline d = Clock::now() + setup_timeout;
         if (auto r = child.kill_and_reap(d); !r)
             cause.attach_cleanup(std::move(r.error()));
+        if (network_teardown)
+            if (auto r = network_teardown(); !r)
+                cause.attach_cleanup(std::move(r.error()));
         if (cgroup)
             if (auto r = cgroup->destroy(); !r)
                 cause.attach_cleanup(std::move(r.error()));
@@ -308,6 +321,9 @@ Result<int> NativeDriver::create(const driver::CreateRequest &req) {
     if (!(plan->all_types & CLONE_NEWUTS) && (spec->uses("hostname") || spec->uses("domainname")))
         return fail(make_error(BERTH_E_INVALID_SPEC,
                                "config.json: hostname needs a uts namespace in linux.namespaces"));
+    auto net = plan_network(j, opts_.networks);
+    if (!net)
+        return fail(std::move(net.error()));
     std::string uid_map, gid_map;
     if (plan->new_userns) {
         auto u = id_map_text(j, "uidMappings");
@@ -366,6 +382,10 @@ Result<int> NativeDriver::create(const driver::CreateRequest &req) {
     if (!sync)
         return undo(std::move(sync.error()));
 
+    nlohmann::json init_spec = j;
+    if (auto r = add_network_files(*net, txn.state_dir, init_spec); !r)
+        return undo(std::move(r.error()));
+
     InitRequest init;
     init.launch.process = std::move(*process);
     init.launch.process_json = j.at("process");
@@ -373,7 +393,7 @@ Result<int> NativeDriver::create(const driver::CreateRequest &req) {
     std::copy(std::begin(stdio), std::end(stdio), init.launch.stdio);
     init.launch.preserve_fds = req.preserve_fds;
     init.launch.barrier_fd = barrier.get();
-    init.spec = j;
+    init.spec = std::move(init_spec);
     init.bundle = bundle;
     init.no_pivot = req.flags & BERTH_CREATE_NO_PIVOT;
     init.new_keyring = !(req.flags & BERTH_CREATE_NO_NEW_KEYRING);
@@ -404,6 +424,11 @@ Result<int> NativeDriver::create(const driver::CreateRequest &req) {
     if (plan->new_userns)
         if (auto r = write_id_maps(txn.child.pid(), uid_map, gid_map); !r)
             return undo(std::move(r.error()));
+    // The network namespace exists since the clone; the init runs nothing until go.
+    auto net_ctx = network_context(ref.id, ref.state_dir);
+    if (auto r = setup_network(*net, net_ctx, txn.child.pid(), host()); !r)
+        return undo(std::move(r.error()));
+    txn.network_teardown = [this, net_ctx] { return teardown_network(net_ctx, host()); };
     if (auto r = send_message(sync->parent.get(), Message{MsgKind::go, 0, {}}); !r)
         return undo(std::move(r.error()).in("release init"));
 
@@ -584,6 +609,8 @@ Result<> NativeDriver::destroy(const ContainerRef &ref, bool force) {
                             .with_hint("it may be stuck in the kernel (state D); check "
                                        "/proc/PID/stack"));
     }
+    if (auto r = teardown_network(network_context(ref.id, ref.state_dir), host()); !r)
+        return fail(std::move(r.error()).in("delete container"));
     if (auto r = remove_state_files(ref.state_dir); !r)
         return fail(std::move(r.error()));
     host().info("container {}: deleted", ref.id);

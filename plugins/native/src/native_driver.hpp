@@ -3,6 +3,7 @@
 #pragma once
 
 #include "container_state.hpp"
+#include "net_config.hpp"
 
 #include <berth/common/driver_adapter.hpp>
 
@@ -14,6 +15,8 @@ struct DriverOptions {
     // Where containers' cgroups go unless the spec names an absolute cgroupsPath. Relative to
     // each hierarchy's root; "" puts them at the root itself.
     std::string cgroup_parent = "berth";
+    // Bridge networks containers choose with the annotation org.berth.network.
+    NetworkMap networks;
 };
 
 // Reads the driver's options map (JSON object text). An unknown key is an error naming it.
