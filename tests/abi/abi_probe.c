@@ -19,6 +19,6 @@ int berth_abi_probe(const berth_driver_entry *entry, const berth_driver *driver,
                     const berth_create_request *create, const berth_create_result *created,
                     const berth_state_result *state, const berth_exec_request *exec,
                     const berth_exec_result *executed, berth_driver_entry_fn fn) {
-    return entry != 0 && driver != 0 && host != 0 && output != 0 && create != 0 &&
-           created != 0 && state != 0 && exec != 0 && executed != 0 && fn != 0;
+    return entry != 0 && driver != 0 && host != 0 && output != 0 && create != 0 && created != 0 &&
+           state != 0 && exec != 0 && executed != 0 && fn != 0;
 }

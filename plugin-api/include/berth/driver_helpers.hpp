@@ -43,9 +43,7 @@ public:
     explicit Host(const berth_host *host) : host_(host) {}
     const berth_host *raw() const { return host_; }
 
-    bool enabled(berth_log_level level) const {
-        return host_->log_enabled(host_->ctx, level) != 0;
-    }
+    bool enabled(berth_log_level level) const { return host_->log_enabled(host_->ctx, level) != 0; }
     void log(berth_log_level level, const std::string &message) const {
         if (enabled(level))
             host_->log(host_->ctx, level, message.c_str());
@@ -79,8 +77,7 @@ private:
 
 // Runs `body` (returning berth_status, or void for BERTH_OK) and turns a Failure or any other
 // exception into a reported error: no exception may cross into the host.
-template <class F>
-berth_status guard(const Host &host, berth_error *err, F &&body) noexcept {
+template <class F> berth_status guard(const Host &host, berth_error *err, F &&body) noexcept {
     try {
         if constexpr (std::is_void_v<decltype(body())>) {
             body();

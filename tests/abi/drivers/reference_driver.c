@@ -26,9 +26,8 @@
 #define ENTRY_NAME DRIVER_NAME
 #endif
 
-static const char features_json[] =
-    "{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.2.0\","
-    "\"linux\":{\"namespaces\":[\"mount\"]}}";
+static const char features_json[] = "{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.2.0\","
+                                    "\"linux\":{\"namespaces\":[\"mount\"]}}";
 
 struct instance {
     berth_driver table;
@@ -39,10 +38,12 @@ struct instance {
 static struct instance the_instance;
 static int initialised;
 
-static struct instance *self_of(void *self) { return (struct instance *)self; }
+static struct instance *self_of(void *self) {
+    return (struct instance *)self;
+}
 
-static berth_status fail(struct instance *in, berth_error *err, berth_status code,
-                         const char *what, const char *object) {
+static berth_status fail(struct instance *in, berth_error *err, berth_status code, const char *what,
+                         const char *object) {
 #ifdef BAD_SILENT_FAILURE
     (void)in;
     (void)err;
@@ -108,8 +109,8 @@ static berth_status op_state(void *self, const berth_container_ref *ref, berth_s
     return not_found(self, ref, err);
 }
 
-static berth_status op_kill(void *self, const berth_container_ref *ref, int32_t sig,
-                            uint32_t flags, berth_error *err) {
+static berth_status op_kill(void *self, const berth_container_ref *ref, int32_t sig, uint32_t flags,
+                            berth_error *err) {
     (void)sig;
     (void)flags;
     return not_found(self, ref, err);
@@ -223,7 +224,9 @@ static void deinit(const berth_driver *driver) {
 }
 
 #ifdef BAD_EXTRA_SYMBOL
-BERTH_EXPORT int berth_bad_helper(void) { return 42; }
+BERTH_EXPORT int berth_bad_helper(void) {
+    return 42;
+}
 #endif
 
 static const berth_driver_entry entry = {
@@ -239,4 +242,6 @@ static const berth_driver_entry entry = {
     deinit,
 };
 
-BERTH_EXPORT const berth_driver_entry *berth_driver_entry_v1(void) { return &entry; }
+BERTH_EXPORT const berth_driver_entry *berth_driver_entry_v1(void) {
+    return &entry;
+}

@@ -17,15 +17,18 @@ struct Example {
     explicit Example(const berth_host *h) : host(h) {}
 };
 
-Example &self_of(void *self) { return *static_cast<Example *>(self); }
-
-berth_status unknown(void *self, const berth_container_ref *ref, berth_error *err) {
-    return self_of(self).host.report(err, BERTH_E_NOT_FOUND,
-                                     std::string("no container `") + ref->id + "` in driver " +
-                                         kName);
+Example &self_of(void *self) {
+    return *static_cast<Example *>(self);
 }
 
-berth_status probe(void *, berth_output *, berth_error *) { return BERTH_OK; }
+berth_status unknown(void *self, const berth_container_ref *ref, berth_error *err) {
+    return self_of(self).host.report(
+        err, BERTH_E_NOT_FOUND, std::string("no container `") + ref->id + "` in driver " + kName);
+}
+
+berth_status probe(void *, berth_output *, berth_error *) {
+    return BERTH_OK;
+}
 
 berth_status features(void *self, berth_output *out, berth_error *err) {
     return berth::sdk::guard(self_of(self).host, err, [&] {
@@ -48,8 +51,7 @@ berth_status state(void *self, const berth_container_ref *ref, berth_state_resul
                    berth_error *err) {
     return unknown(self, ref, err);
 }
-berth_status kill(void *self, const berth_container_ref *ref, int32_t, uint32_t,
-                  berth_error *err) {
+berth_status kill(void *self, const berth_container_ref *ref, int32_t, uint32_t, berth_error *err) {
     return unknown(self, ref, err);
 }
 berth_status destroy(void *, const berth_container_ref *, int32_t, berth_error *) {
@@ -63,7 +65,9 @@ berth_status output_op(void *self, const berth_container_ref *ref, berth_output 
                        berth_error *err) {
     return unknown(self, ref, err);
 }
-const void *get_extension(void *, const char *) { return nullptr; }
+const void *get_extension(void *, const char *) {
+    return nullptr;
+}
 
 int32_t negotiate(uint32_t host_min, uint32_t host_max) {
     return berth::sdk::negotiate(host_min, host_max);
@@ -109,11 +113,19 @@ void deinit(const berth_driver *d) {
     delete reinterpret_cast<const Example *>(d);
 }
 
-const berth_driver_entry entry = {
-    sizeof(berth_driver_entry), BERTH_ABI_MAJOR, kName, "0.1.0",
-    "example driver built against the installed SDK", negotiate, 0, BERTH_ABI_MINOR, init,
-    deinit};
+const berth_driver_entry entry = {sizeof(berth_driver_entry),
+                                  BERTH_ABI_MAJOR,
+                                  kName,
+                                  "0.1.0",
+                                  "example driver built against the installed SDK",
+                                  negotiate,
+                                  0,
+                                  BERTH_ABI_MINOR,
+                                  init,
+                                  deinit};
 
 } // namespace
 
-extern "C" BERTH_EXPORT const berth_driver_entry *berth_driver_entry_v1(void) { return &entry; }
+extern "C" BERTH_EXPORT const berth_driver_entry *berth_driver_entry_v1(void) {
+    return &entry;
+}

@@ -146,8 +146,8 @@ Verdict run_in_child(const Check &check, const Context &base) {
     const char *tmp = std::getenv("TMPDIR");
     std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/berth-driver-check-XXXXXX";
     if (mkdtemp(tmpl.data()) == nullptr)
-        return Verdict::fail(fmt::format("checker error: mkdtemp `{}`: {}", tmpl,
-                                         std::strerror(errno)));
+        return Verdict::fail(
+            fmt::format("checker error: mkdtemp `{}`: {}", tmpl, std::strerror(errno)));
     Context ctx = base;
     ctx.scratch = tmpl;
     std::filesystem::create_directories(ctx.scratch / "state");

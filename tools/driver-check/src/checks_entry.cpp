@@ -26,9 +26,12 @@ Verdict exports(const Context &ctx) {
             extra.push_back(s);
     }
     if (!has_entry)
-        return Verdict::fail(fmt::format("{} is not exported", BERTH_DRIVER_ENTRY_SYMBOL));
+        return Verdict::fail(
+            fmt::format("{} is not exported (exported: {})", BERTH_DRIVER_ENTRY_SYMBOL,
+                        extra.empty() ? "nothing" : fmt::format("{}", fmt::join(extra, ", "))));
     if (!extra.empty()) {
-        std::vector<std::string> shown(extra.begin(), extra.begin() + std::min<size_t>(5, extra.size()));
+        std::vector<std::string> shown(extra.begin(),
+                                       extra.begin() + std::min<size_t>(5, extra.size()));
         return Verdict::fail(fmt::format(
             "exports {} symbol{} besides {}: {}{} (link with the berth-driver.map version script "
             "and build with hidden visibility)",
@@ -71,8 +74,8 @@ Verdict entry(const Context &ctx) {
                                          "the 1.0 berth_driver_entry",
                                          e->struct_size, sizeof(berth_driver_entry)));
     if (e->abi_major != BERTH_ABI_MAJOR)
-        return Verdict::fail(fmt::format("entry abi_major is {} but the symbol is {}",
-                                         e->abi_major, BERTH_DRIVER_ENTRY_SYMBOL));
+        return Verdict::fail(fmt::format("entry abi_major is {} but the symbol is {}", e->abi_major,
+                                         BERTH_DRIVER_ENTRY_SYMBOL));
     for (auto [field, value] : {std::pair{"name", e->name}, std::pair{"version", e->version},
                                 std::pair{"description", e->description}}) {
         if (value == nullptr)
@@ -91,18 +94,17 @@ Verdict entry(const Context &ctx) {
                                          e->name, file_name));
     if (e->negotiate == nullptr || e->init == nullptr || e->deinit == nullptr)
         return Verdict::fail(fmt::format("entry {} is NULL", e->negotiate == nullptr ? "negotiate"
-                                                             : e->init == nullptr ? "init"
-                                                                                  : "deinit"));
+                                                             : e->init == nullptr    ? "init"
+                                                                                     : "deinit"));
     if (e->min_minor > e->max_minor)
-        return Verdict::fail(fmt::format("entry min_minor {} is above max_minor {}", e->min_minor,
-                                         e->max_minor));
+        return Verdict::fail(
+            fmt::format("entry min_minor {} is above max_minor {}", e->min_minor, e->max_minor));
     return Verdict::pass();
 }
 
 // What the driver must answer for a host offering [lo, hi]: the newest minor in both ranges is
 // conventional, but any minor in both is correct; outside both, -1.
-std::string judge_offer(const berth_driver_entry *e, uint32_t lo, uint32_t hi,
-                        const char *who) {
+std::string judge_offer(const berth_driver_entry *e, uint32_t lo, uint32_t hi, const char *who) {
     int32_t got = e->negotiate(lo, hi);
     bool overlap = lo <= e->max_minor && e->min_minor <= hi;
     if (!overlap) {
@@ -118,8 +120,8 @@ std::string judge_offer(const berth_driver_entry *e, uint32_t lo, uint32_t hi,
                            who, lo, hi, e->min_minor, e->max_minor);
     auto g = static_cast<uint32_t>(got);
     if (g < lo || g > hi)
-        return fmt::format("{} offering [{}, {}] got minor {}, which it did not offer", who, lo,
-                           hi, got);
+        return fmt::format("{} offering [{}, {}] got minor {}, which it did not offer", who, lo, hi,
+                           got);
     if (g < e->min_minor || g > e->max_minor)
         return fmt::format("{} offering [{}, {}] got minor {}, outside the driver's declared "
                            "[{}, {}]",

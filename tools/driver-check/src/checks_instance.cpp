@@ -62,8 +62,8 @@ Verdict unknown_option(const Context &ctx) {
                                          "of BERTH_E_INVALID_ARGUMENT ({})",
                                          st, BERTH_E_INVALID_ARGUMENT));
     if (c.message().find(kUnknownOption) == std::string::npos)
-        return Verdict::fail(fmt::format("init refused the unknown option without naming it: {}",
-                                         c.message()));
+        return Verdict::fail(
+            fmt::format("init refused the unknown option without naming it: {}", c.message()));
     return Verdict::pass(c.message());
 }
 
@@ -78,8 +78,8 @@ Verdict newer_host(const Context &ctx) {
         return Verdict::fail(inst.error().render());
     Call c = (*inst)->probe();
     if (c.status != BERTH_OK && c.status != BERTH_E_UNAVAILABLE)
-        return Verdict::fail(fmt::format("probe failed with code {} under a newer host: {}",
-                                         c.status, c.message()));
+        return Verdict::fail(
+            fmt::format("probe failed with code {} under a newer host: {}", c.status, c.message()));
     return Verdict::pass();
 }
 
@@ -92,12 +92,18 @@ Verdict table(const Context &ctx) {
         return Verdict::fail(inst.error().render());
     const berth_driver *t = (*inst)->table();
     std::pair<const char *, bool> ops[] = {
-        {"probe", t->probe != nullptr},   {"features", t->features != nullptr},
-        {"create", t->create != nullptr}, {"start", t->start != nullptr},
-        {"state", t->state != nullptr},   {"kill", t->kill != nullptr},
-        {"destroy", t->destroy != nullptr}, {"exec", t->exec != nullptr},
-        {"pause", t->pause != nullptr},   {"resume", t->resume != nullptr},
-        {"pids", t->pids != nullptr},     {"stats", t->stats != nullptr},
+        {"probe", t->probe != nullptr},
+        {"features", t->features != nullptr},
+        {"create", t->create != nullptr},
+        {"start", t->start != nullptr},
+        {"state", t->state != nullptr},
+        {"kill", t->kill != nullptr},
+        {"destroy", t->destroy != nullptr},
+        {"exec", t->exec != nullptr},
+        {"pause", t->pause != nullptr},
+        {"resume", t->resume != nullptr},
+        {"pids", t->pids != nullptr},
+        {"stats", t->stats != nullptr},
         {"get_extension", t->get_extension != nullptr},
     };
     for (auto [name, set] : ops)
@@ -120,17 +126,15 @@ Verdict probe(const Context &ctx) {
     Call c = (*inst)->probe();
     if (c.status == BERTH_OK) {
         if (!c.output.empty())
-            return Verdict::fail(fmt::format("probe returned BERTH_OK but wrote a reason: {}",
-                                             c.output));
-        return c.errors.empty() ? Verdict::pass()
-                                : Verdict::fail(c.contract_violation("probe"));
+            return Verdict::fail(
+                fmt::format("probe returned BERTH_OK but wrote a reason: {}", c.output));
+        return c.errors.empty() ? Verdict::pass() : Verdict::fail(c.contract_violation("probe"));
     }
     if (c.status == BERTH_E_UNAVAILABLE) {
         if (c.output.empty())
             return Verdict::fail("probe said the driver is unusable (BERTH_E_UNAVAILABLE) "
                                  "without writing a reason");
-        if (c.output.find('\n') != std::string::npos &&
-            c.output.find('\n') != c.output.size() - 1)
+        if (c.output.find('\n') != std::string::npos && c.output.find('\n') != c.output.size() - 1)
             return Verdict::fail("probe wrote a reason of more than one line");
         return Verdict::pass("unusable on this host: " + c.output);
     }
@@ -152,8 +156,8 @@ Verdict features(const Context &ctx) {
     if (auto why = c.contract_violation("features"); !why.empty())
         return Verdict::fail(why);
     if (c.status != BERTH_OK)
-        return Verdict::fail(fmt::format("features failed with code {}: {}", c.status,
-                                         c.message()));
+        return Verdict::fail(
+            fmt::format("features failed with code {}: {}", c.status, c.message()));
     nlohmann::json doc = nlohmann::json::parse(c.output, nullptr, false);
     if (doc.is_discarded())
         return Verdict::fail("features wrote text that is not valid JSON");

@@ -27,7 +27,7 @@ constexpr long kRssSlackKiB = 4096;
 struct Usage {
     long fds = 0;
     long threads = 0;
-    long heap = 0;   // bytes malloc has handed out and not had back
+    long heap = 0; // bytes malloc has handed out and not had back
     long rss_kib = 0;
 };
 
@@ -96,6 +96,8 @@ Verdict load_unload(const Context &ctx) {
 
 } // namespace
 
-std::vector<Check> leak_checks() { return {{"load-unload", Needs::init, 120s, load_unload}}; }
+std::vector<Check> leak_checks() {
+    return {{"load-unload", Needs::init, 120s, load_unload}};
+}
 
 } // namespace berth::check

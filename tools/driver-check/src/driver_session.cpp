@@ -27,8 +27,8 @@ Result<Library> Library::open(const std::filesystem::path &file) {
     const berth_driver_entry *e = fn();
     if (e == nullptr) {
         dlclose(h);
-        return fail(make_error(BERTH_E_FAILED, fmt::format("{}() returned NULL",
-                                                           BERTH_DRIVER_ENTRY_SYMBOL)));
+        return fail(make_error(BERTH_E_FAILED,
+                               fmt::format("{}() returned NULL", BERTH_DRIVER_ENTRY_SYMBOL)));
     }
     return Library(h, e);
 }
@@ -88,10 +88,10 @@ Result<std::unique_ptr<Instance>> Instance::create(const Library &lib, const std
     const berth_driver *table = nullptr;
     berth_status st = e->init(host->raw(), options.c_str(), &table, &slot);
     if (st != BERTH_OK) {
-        std::string msg = host->errors.empty() ? std::string("no message")
-                                               : host->errors.front().message;
-        return fail(make_error(st, fmt::format("init({}) failed with code {}: {}", options, st,
-                                               msg)));
+        std::string msg =
+            host->errors.empty() ? std::string("no message") : host->errors.front().message;
+        return fail(
+            make_error(st, fmt::format("init({}) failed with code {}: {}", options, st, msg)));
     }
     if (table == nullptr)
         return fail(make_error(BERTH_E_FAILED,
@@ -99,7 +99,9 @@ Result<std::unique_ptr<Instance>> Instance::create(const Library &lib, const std
     return std::unique_ptr<Instance>(new Instance(e, std::move(host), table));
 }
 
-Instance::~Instance() { entry_->deinit(table_); }
+Instance::~Instance() {
+    entry_->deinit(table_);
+}
 
 namespace {
 
@@ -109,8 +111,7 @@ void collect(void *ctx, const char *data, size_t len) {
 
 } // namespace
 
-template <class F>
-Call Instance::run(const char *op, const void *fn, F &&f) {
+template <class F> Call Instance::run(const char *op, const void *fn, F &&f) {
     Call c;
     if (fn == nullptr) {
         c.null_op = op;
@@ -128,12 +129,11 @@ Call Instance::run(const char *op, const void *fn, F &&f) {
 
 // Each operation goes through run() with its name and pointer, so a NULL entry in the table
 // becomes a verdict instead of a crash of the check.
-#define BERTH_CHECK_OP(op) #op, reinterpret_cast<const void *>(table_->op)
+#define BERTH_CHECK_OP(op) #op, reinterpret_cast < const void *>(table_->op)
 
 Call Instance::probe() {
-    return run(BERTH_CHECK_OP(probe), [&](berth_output *o, berth_error *e) {
-        return table_->probe(table_->self, o, e);
-    });
+    return run(BERTH_CHECK_OP(probe),
+               [&](berth_output *o, berth_error *e) { return table_->probe(table_->self, o, e); });
 }
 Call Instance::features() {
     return run(BERTH_CHECK_OP(features), [&](berth_output *o, berth_error *e) {

@@ -9,8 +9,8 @@
 #include <berth/driver.h>
 
 #include <memory>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace berth::check {
@@ -50,9 +50,8 @@ struct Call {
 // destruction.
 class Instance {
 public:
-    static Result<std::unique_ptr<Instance>> create(const Library &lib,
-                                                    const std::string &options = "{}",
-                                                    bool future_host = false);
+    static Result<std::unique_ptr<Instance>>
+    create(const Library &lib, const std::string &options = "{}", bool future_host = false);
     ~Instance();
 
     const berth_driver *table() const { return table_; }

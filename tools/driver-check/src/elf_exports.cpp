@@ -9,6 +9,25 @@
 namespace berth::check {
 namespace {
 
+// The machine this checker (and so the host it stands in for) runs on.
+#if defined(__x86_64__)
+constexpr unsigned kHostMachine = EM_X86_64;
+#elif defined(__aarch64__)
+constexpr unsigned kHostMachine = EM_AARCH64;
+#elif defined(__i386__)
+constexpr unsigned kHostMachine = EM_386;
+#elif defined(__arm__)
+constexpr unsigned kHostMachine = EM_ARM;
+#elif defined(__riscv)
+constexpr unsigned kHostMachine = EM_RISCV;
+#elif defined(__powerpc64__)
+constexpr unsigned kHostMachine = EM_PPC64;
+#elif defined(__s390x__)
+constexpr unsigned kHostMachine = EM_S390;
+#else
+constexpr unsigned kHostMachine = EM_NONE; // unknown: not checked
+#endif
+
 struct Elf32 {
     using Ehdr = Elf32_Ehdr;
     using Shdr = Elf32_Shdr;
@@ -23,8 +42,7 @@ struct Elf64 {
     static unsigned char bind(unsigned char info) { return ELF64_ST_BIND(info); }
 };
 
-template <class T>
-bool read_at(const std::string &data, uint64_t off, T &out) {
+template <class T> bool read_at(const std::string &data, uint64_t off, T &out) {
     if (off > data.size() || data.size() - off < sizeof(T))
         return false;
     std::memcpy(&out, data.data() + off, sizeof(T));
@@ -34,9 +52,8 @@ bool read_at(const std::string &data, uint64_t off, T &out) {
 template <class E>
 Result<std::vector<std::string>> dynsym_exports(const std::string &data, const std::string &file) {
     auto corrupt = [&](const char *what) {
-        return fail(make_error(BERTH_E_INVALID_ARGUMENT,
-                               std::string("read ELF `") + file + "`: " + what +
-                                   " (is the file truncated?)"));
+        return fail(make_error(BERTH_E_INVALID_ARGUMENT, std::string("read ELF `") + file + "`: " +
+                                                             what + " (is the file truncated?)"));
     };
     typename E::Ehdr eh;
     if (!read_at(data, 0, eh))
@@ -45,6 +62,12 @@ Result<std::vector<std::string>> dynsym_exports(const std::string &data, const s
         return fail(make_error(BERTH_E_INVALID_ARGUMENT,
                                "`" + file + "` is not a shared object (ELF type " +
                                    std::to_string(eh.e_type) + "); build it as a MODULE library"));
+    if (kHostMachine != EM_NONE && eh.e_machine != kHostMachine)
+        return fail(make_error(BERTH_E_INVALID_ARGUMENT,
+                               "`" + file + "` is built for ELF machine " +
+                                   std::to_string(eh.e_machine) + ", this host is " +
+                                   std::to_string(kHostMachine) +
+                                   "; build the driver for this architecture"));
     if (eh.e_shentsize != sizeof(typename E::Shdr))
         return corrupt("unexpected section header size");
 
@@ -87,8 +110,8 @@ Result<std::vector<std::string>> exported_symbols(const std::filesystem::path &p
         return fail(sys_error("open", path.string()));
     std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (data.size() < EI_NIDENT || std::memcmp(data.data(), ELFMAG, SELFMAG) != 0)
-        return fail(make_error(BERTH_E_INVALID_ARGUMENT,
-                               "`" + path.string() + "` is not an ELF file"));
+        return fail(
+            make_error(BERTH_E_INVALID_ARGUMENT, "`" + path.string() + "` is not an ELF file"));
     const bool little = data[EI_DATA] == ELFDATA2LSB;
     const bool host_little = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
     if (little != host_little)
@@ -100,8 +123,8 @@ Result<std::vector<std::string>> exported_symbols(const std::filesystem::path &p
         return dynsym_exports<Elf64>(data, path.string());
     if (data[EI_CLASS] == ELFCLASS32)
         return dynsym_exports<Elf32>(data, path.string());
-    return fail(make_error(BERTH_E_INVALID_ARGUMENT,
-                           "`" + path.string() + "` has an unknown ELF class"));
+    return fail(
+        make_error(BERTH_E_INVALID_ARGUMENT, "`" + path.string() + "` has an unknown ELF class"));
 }
 
 } // namespace berth::check

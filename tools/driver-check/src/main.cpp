@@ -84,8 +84,8 @@ int main(int argc, char **argv) {
                        berth::check::operation_checks, berth::check::leak_checks})
         for (const Check &c : group())
             checks.push_back(c);
-    if (!only.empty() && std::none_of(checks.begin(), checks.end(),
-                                      [&](const Check &c) { return only == c.name; }))
+    if (!only.empty() &&
+        std::none_of(checks.begin(), checks.end(), [&](const Check &c) { return only == c.name; }))
         return usage_error(fmt::format("no check named \"{}\"", only));
 
     bool loaded = true, initialised = true;

@@ -5,7 +5,9 @@
 namespace berth::check {
 namespace {
 
-RecordingHost &self(void *ctx) { return *static_cast<RecordingHost *>(ctx); }
+RecordingHost &self(void *ctx) {
+    return *static_cast<RecordingHost *>(ctx);
+}
 
 void log(void *ctx, berth_log_level level, const char *message) {
     if (message == nullptr) {
@@ -27,7 +29,9 @@ void report_error(void *ctx, berth_error *err, berth_status code, int32_t sys_er
         self(ctx).misuse.push_back("report_error was called with a NULL message");
 }
 
-const void *get_extension(void *, const char *) { return nullptr; }
+const void *get_extension(void *, const char *) {
+    return nullptr;
+}
 
 } // namespace
 

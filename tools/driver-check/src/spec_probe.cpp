@@ -14,7 +14,8 @@ const std::map<std::string, json> &samples() {
     static const std::map<std::string, json> m = {
         {"hostname", "berth-check"},
         {"domainname", "berth-check"},
-        {"mounts", json::array({{{"destination", "/mnt"}, {"type", "tmpfs"}, {"source", "tmpfs"}}})},
+        {"mounts",
+         json::array({{{"destination", "/mnt"}, {"type", "tmpfs"}, {"source", "tmpfs"}}})},
         {"hooks", {{"prestart", json::array({{{"path", "/bin/true"}}})}}},
         {"process.terminal", true},
         {"process.consoleSize", {{"height", 24}, {"width", 80}}},
@@ -58,14 +59,15 @@ const std::map<std::string, json> &samples() {
     return m;
 }
 
-const char *const kNamespaces[] = {"pid", "network", "ipc", "uts", "mount", "user", "cgroup",
-                                   "time"};
+const char *const kNamespaces[] = {"pid",   "network", "ipc",    "uts",
+                                   "mount", "user",    "cgroup", "time"};
 const char *const kCapabilities[] = {"CAP_SYS_ADMIN", "CAP_NET_ADMIN", "CAP_SYS_MODULE",
-                                     "CAP_SYS_TIME", "CAP_BPF", "CAP_PERFMON", "CAP_KILL"};
-const char *const kMountOptions[] = {"rro", "idmap", "ridmap", "nosymfollow", "rnosymfollow",
-                                     "strictatime", "ratime"};
-const char *const kHooks[] = {"prestart", "createRuntime", "createContainer", "startContainer",
-                              "poststart", "poststop"};
+                                     "CAP_SYS_TIME",  "CAP_BPF",       "CAP_PERFMON",
+                                     "CAP_KILL"};
+const char *const kMountOptions[] = {"rro",          "idmap",       "ridmap", "nosymfollow",
+                                     "rnosymfollow", "strictatime", "ratime"};
+const char *const kHooks[] = {"prestart",       "createRuntime", "createContainer",
+                              "startContainer", "poststart",     "poststop"};
 
 void set_path(json &doc, const std::string &path, const json &value) {
     json *at = &doc;
@@ -109,8 +111,8 @@ std::optional<json> with_path(const json &base, const std::string &path) {
     const std::string ns_prefix = "linux.namespaces[";
     const std::string cap_prefix = "process.capabilities[";
     if (path.starts_with(ns_prefix) && path.ends_with("]"))
-        return add_namespace(base, path.substr(ns_prefix.size(),
-                                               path.size() - ns_prefix.size() - 1));
+        return add_namespace(base,
+                             path.substr(ns_prefix.size(), path.size() - ns_prefix.size() - 1));
     if (path.starts_with(cap_prefix) && path.ends_with("]")) {
         std::string cap = path.substr(cap_prefix.size(), path.size() - cap_prefix.size() - 1);
         json config = base;
@@ -182,9 +184,9 @@ std::optional<UndeclaredField> undeclared_field(const json &features,
                                    *add_namespace(base, ns)};
     for (const char *cap : kCapabilities)
         if (!lists(features, json::json_pointer("/linux/capabilities"), cap))
-            return UndeclaredField{std::string("process.capabilities[") + cap + "]",
-                                   *with_path(base, std::string("process.capabilities[") + cap +
-                                                        "]")};
+            return UndeclaredField{
+                std::string("process.capabilities[") + cap + "]",
+                *with_path(base, std::string("process.capabilities[") + cap + "]")};
     if (disabled(features, json::json_pointer("/linux/seccomp/enabled")))
         return UndeclaredField{"linux.seccomp", *with_path(base, "linux.seccomp")};
     if (disabled(features, json::json_pointer("/linux/apparmor/enabled")))
@@ -195,9 +197,10 @@ std::optional<UndeclaredField> undeclared_field(const json &features,
     for (const char *opt : kMountOptions)
         if (!lists(features, json::json_pointer("/mountOptions"), opt)) {
             json config = base;
-            config["mounts"] = json::array(
-                {{{"destination", "/mnt"}, {"type", "tmpfs"}, {"source", "tmpfs"},
-                  {"options", json::array({opt})}}});
+            config["mounts"] = json::array({{{"destination", "/mnt"},
+                                             {"type", "tmpfs"},
+                                             {"source", "tmpfs"},
+                                             {"options", json::array({opt})}}});
             return UndeclaredField{std::string("mounts[/mnt].options[") + opt + "]", config};
         }
     for (const char *hook : kHooks)
