@@ -176,13 +176,12 @@ Result<int> ensure_bridge(NetlinkSocket &nl, const NetworkConfig &net, const fs:
                               "1");
         !r)
         return fail(std::move(r.error()).in("let 127.0.0.1 reach published ports"));
-    if (read_text("/proc/sys/net/ipv4/ip_forward").rfind('0', 0) == 0) {
-        host.info("network {}: enabling net.ipv4.ip_forward for the outbound traffic of its "
-                  "containers; berth leaves it enabled",
+    // Forwarding is a host-wide switch that berth leaves to the administrator: containers
+    // reach each other and the host without it, only traffic beyond the host needs it.
+    if (read_text("/proc/sys/net/ipv4/ip_forward").rfind('0', 0) == 0)
+        host.warn("network {}: net.ipv4.ip_forward is 0, so its containers reach only the host "
+                  "and each other (set it to 1 for outbound traffic)",
                   net.name);
-        if (auto r = write_sysctl("/proc/sys/net/ipv4/ip_forward", "1"); !r)
-            return fail(std::move(r.error()).in("enable forwarding"));
-    }
     return index;
 }
 
