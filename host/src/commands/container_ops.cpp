@@ -77,6 +77,8 @@ Result<int> cmd_state(Context &ctx, const CommandOptions &o) {
         status = "stopped";
         pid = 0;
     }
+    if (status == "stopped")
+        pid = 0; // as runc: a stopped container has no process to name
     if (status != s->record().status) {
         s->record().status = status;
         if (auto ok = s->handle().save(); !ok)
