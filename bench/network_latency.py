@@ -25,14 +25,18 @@ import tempfile
 import time
 
 
-def timed(argv):
+def timed(argv, errors):
+    """Runs argv; stderr goes to the file `errors` (a pipe would be held open by a created
+    container's init, which inherits it)."""
     start = time.perf_counter_ns()
-    r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE)
+    with open(errors, "w") as err:
+        r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=err)
     elapsed = (time.perf_counter_ns() - start) / 1e9
     if r.returncode != 0:
-        sys.exit(f"network_latency: {' '.join(argv)} exited {r.returncode}: "
-                 f"{r.stderr.decode().strip()}")
+        with open(errors) as err:
+            sys.exit(f"network_latency: {' '.join(argv)} exited {r.returncode}: "
+                     f"{err.read().strip()}")
     return elapsed
 
 
@@ -64,6 +68,8 @@ def main():
                    "drivers": {"native": {"options": {"networks": networks}}}}, f)
     base = [berth, "-c", config, "--root", state]
     holder = f"{tag}-holder"
+    errors = os.path.join(work, "stderr")
+    clean = True
     try:
         bundles = {}
         for variant in ("loopback", "warm", "cold", "holder"):
@@ -88,14 +94,14 @@ def main():
             return bundle
 
         # Keeps the warm network's bridge and table up for the whole run.
-        timed(base + ["create", "-b", write("holder", 0), holder])
+        timed(base + ["create", "-b", write("holder", 0), holder], errors)
 
         names = ["loopback", "warm", "cold"]
         times = {n: [] for n in names}
         for i in range(args.rounds):
             order = names[i % len(names):] + names[:i % len(names)]
             for n in order:
-                times[n].append(timed(base + ["run", "-b", write(n, i), f"{tag}-{n}{i}"]))
+                times[n].append(timed(base + ["run", "-b", write(n, i), f"{tag}-{n}{i}"], errors))
 
         med = {n: statistics.median(times[n]) for n in names}
         print(f"{args.rounds} interleaved rounds of a busybox `true` container (berth run)")
@@ -107,8 +113,9 @@ def main():
             print(f"{n} bridge adds {(med[n] - med['loopback']) * 1e3:.2f} ms "
                   f"({med[n] / med['loopback']:.2f}x loopback)")
     finally:
-        subprocess.run(base + ["delete", "--force", holder], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+        if os.path.isdir(os.path.join(state, holder)):
+            r = subprocess.run(base + ["delete", "--force", holder], stdout=subprocess.DEVNULL)
+            clean = r.returncode == 0
         for d in os.listdir("/sys/fs/cgroup"):
             path = os.path.join("/sys/fs/cgroup", d, tag)
             if os.path.isdir(path):
@@ -116,7 +123,10 @@ def main():
                     if os.path.isdir(os.path.join(path, child)):
                         os.rmdir(os.path.join(path, child))
                 os.rmdir(path)
-        shutil.rmtree(work, ignore_errors=True)
+        if clean:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"network_latency: kept {work}: delete {holder} by hand", file=sys.stderr)
 
 
 if __name__ == "__main__":
