@@ -230,3 +230,31 @@ TEST_CASE("driver check fails a driver built for another architecture", "[unit]"
     REQUIRE(has_line_starting(r, "FAIL exports: `" + p.string() +
                                      "` is built for ELF machine 183, this host is "));
 }
+
+TEST_CASE("the berth host lists a driver built against the 1.0 header as usable", "[unit]") {
+    berth::test::Sandbox sandbox;
+    fs::path dir = sandbox.dir() / "old-drivers";
+    fs::create_directories(dir);
+    fs::copy_file(test_driver("reference"), dir / "reference.so");
+    fs::path config = sandbox.dir() / "old-drivers.yaml";
+    std::ofstream(config) << "driver_dirs:\n  - " << dir.string() << "\nstate_root: "
+                          << sandbox.state_root().string() << "\n";
+    RunResult r = berth::test::run({berth::test::berth_binary(), "-c", config, "drivers"});
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    bool listed = false;
+    for (const auto &line : lines_of(r.out)) {
+        std::istringstream in(line);
+        std::vector<std::string> cols;
+        for (std::string c; in >> c;)
+            cols.push_back(c);
+        if (!cols.empty() && cols[0] == "reference") {
+            REQUIRE(cols.size() >= 4);
+            REQUIRE(cols[1] == "1.0.0");
+            REQUIRE(cols[2] == "1.0");
+            REQUIRE(cols[3] == "usable");
+            listed = true;
+        }
+    }
+    REQUIRE(listed);
+}
