@@ -223,3 +223,100 @@ TEST_CASE("berth version names the OCI spec and the driver ABI", "[unit]") {
     CHECK(r.out == std::string("berth version ") + BERTH_VERSION +
                        "\nspec: 1.0.2\ndriver abi: 1.0\n");
 }
+
+namespace {
+
+void require_chroot_driver() {
+    require_root();
+    if (!fs::exists(driver_dir() / "chroot.so"))
+        skip("the chroot driver is not built");
+}
+
+size_t count(const std::string &hay, const std::string &needle) {
+    size_t n = 0;
+    for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1))
+        ++n;
+    return n;
+}
+
+} // namespace
+
+TEST_CASE("fields a driver does not declare are refused by name and nothing is recorded",
+          "[root]") {
+    require_chroot_driver();
+    Sandbox sb;
+    fs::path b = sb.bundle("refused", {"true"}, [](nlohmann::json &spec) {
+        spec["hostname"] = "h1";
+        spec["linux"].erase("cgroupsPath");
+        spec["root"].erase("readonly");
+    });
+    RunResult r = sb.berth({"-e", "chroot", "run", "-b", b.string(), sb.id("r")});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err == "berth: driver chroot does not support hostname (asked for by " +
+                       (b / "config.json").string() +
+                       ") (hint: remove them from config.json, pick another driver with -e, or "
+                       "set drivers.chroot.ignore_unsupported: true in berth.yaml to run without "
+                       "them)\n");
+    CHECK(sb.leftovers().empty());
+}
+
+TEST_CASE("with ignore_unsupported the fields are removed with one warning and the container runs",
+          "[root]") {
+    require_chroot_driver();
+    Sandbox sb;
+    sb.set_extra_config("drivers:\n  chroot:\n    ignore_unsupported: true\n");
+    fs::path b = sb.bundle("stripped", {"sh", "-c", "echo ran; exit 5"}, [](nlohmann::json &spec) {
+        spec["hostname"] = "h1";
+        spec["linux"].erase("cgroupsPath");
+        spec["root"].erase("readonly");
+    });
+    RunResult r = sb.berth({"-e", "chroot", "run", "-b", b.string(), sb.id("s")});
+    CHECK(r.exit_code == 5);
+    CHECK(r.out == "ran\n");
+    CHECK(count(r.err, "berth: warning: driver chroot does not support hostname; running "
+                       "without them because drivers.chroot.ignore_unsupported is true\n") == 1);
+    CHECK(count(r.err, "warning") == 1);
+    CHECK(sb.leftovers().empty());
+}
+
+TEST_CASE("later commands find the container's driver from its record, without -e", "[root]") {
+    require_chroot_driver();
+    Sandbox sb;
+    fs::path b = sb.bundle("record", {"sleep", "30"},
+                           [](nlohmann::json &spec) {
+                               spec["linux"].erase("cgroupsPath");
+                               spec["root"].erase("readonly");
+                           });
+    const std::string id = sb.id("rec");
+    fs::path pid_file = sb.dir() / "pid";
+    // The created container keeps berth's stdio until it ends, so create's output goes to files
+    // here instead of the pipes run() reads to their end.
+    fs::path err = sb.dir() / "create.err";
+    RunResult c = run({"/bin/sh", "-c",
+                       "exec \"$@\" </dev/null >/dev/null 2>" + err.string(), "sh",
+                       berth_binary().string(), "--root", sb.state_root().string(), "-c",
+                       sb.config_path().string(), "-e", "chroot", "create", "--pid-file",
+                       pid_file.string(), "-b", b.string(), id});
+    INFO(slurp(err));
+    REQUIRE(c.exit_code == 0);
+    auto state = nlohmann::json::parse(sb.berth({"state", id}).out);
+    CHECK(state["status"] == "created");
+    CHECK(state["driver"] == "chroot");
+    CHECK(state["bundle"] == b.string());
+    CHECK(std::to_string(state["pid"].get<int>()) == slurp(pid_file));
+
+    RunResult wrong = sb.berth({"-e", "native", "kill", id});
+    CHECK(wrong.exit_code == 1);
+    CHECK(wrong.err == "berth: container " + id + " belongs to driver chroot, not native (hint: "
+                       "omit -e: berth finds the driver from its record)\n");
+
+    CHECK(sb.berth({"start", id}).exit_code == 0);
+    CHECK(nlohmann::json::parse(sb.berth({"state", id}).out)["status"] == "running");
+    auto listed = nlohmann::json::parse(sb.berth({"list", "--format", "json"}).out);
+    REQUIRE(listed.size() == 1);
+    CHECK(listed[0]["id"] == id);
+    CHECK(sb.berth({"kill", id, "KILL"}).exit_code == 0);
+    CHECK(sb.berth({"delete", "--force", id}).exit_code == 0);
+    CHECK(sb.berth({"state", id}).exit_code == 1);
+    CHECK(sb.leftovers().empty());
+}
