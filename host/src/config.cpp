@@ -55,14 +55,15 @@ public:
         for (auto it = n.begin(); it != n.end(); ++it) {
             const YAML::Node &k = it->first;
             if (!k.IsScalar())
-                return fail(error(k.Mark(), fmt::format("expected a key name under {}, found {}",
-                                                        prefix.empty() ? "the top level" : prefix,
-                                                        kind(k))));
+                return fail(error(k.Mark(),
+                                  fmt::format("expected a key name under {}, found {}",
+                                              prefix.empty() ? "the top level" : prefix, kind(k))));
             const std::string key = k.Scalar();
             if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-                return fail(error(k.Mark(), fmt::format("unknown key \"{}{}\" (expected one of: {})",
-                                                        prefix.empty() ? "" : prefix + ".", key,
-                                                        fmt::join(allowed, ", "))));
+                return fail(
+                    error(k.Mark(), fmt::format("unknown key \"{}{}\" (expected one of: {})",
+                                                prefix.empty() ? "" : prefix + ".", key,
+                                                fmt::join(allowed, ", "))));
             if (!seen.insert(key).second)
                 return fail(error(k.Mark(), fmt::format("duplicate key \"{}{}\"",
                                                         prefix.empty() ? "" : prefix + ".", key)));
@@ -72,15 +73,15 @@ public:
 
     Result<std::string> string(const YAML::Node &n, const std::string &name) const {
         if (!n.IsScalar() || n.Scalar().empty())
-            return fail(error(n.Mark(), fmt::format("{}: expected a string, found {}", name,
-                                                    kind(n))));
+            return fail(
+                error(n.Mark(), fmt::format("{}: expected a string, found {}", name, kind(n))));
         return n.Scalar();
     }
 
     Result<fs::path> path(const YAML::Node &n, const std::string &name) const {
         if (!n.IsScalar() || n.Scalar().empty())
-            return fail(error(n.Mark(), fmt::format("{}: expected a path, found {}", name,
-                                                    kind(n))));
+            return fail(
+                error(n.Mark(), fmt::format("{}: expected a path, found {}", name, kind(n))));
         fs::path p = n.Scalar();
         // Relative paths are taken from the file's own directory, so a config file works the
         // same from whatever directory berth is started.
@@ -96,8 +97,8 @@ public:
             if (no.count(n.Scalar()))
                 return false;
         }
-        return fail(error(n.Mark(), fmt::format("{}: expected true or false, found {}", name,
-                                                kind(n))));
+        return fail(
+            error(n.Mark(), fmt::format("{}: expected true or false, found {}", name, kind(n))));
     }
 
     const fs::path &file() const { return file_; }
@@ -164,9 +165,9 @@ Result<> check_scalar_keys(const Reader &r, const YAML::Node &n, const std::stri
     if (n.IsMap()) {
         for (auto it = n.begin(); it != n.end(); ++it) {
             if (!it->first.IsScalar())
-                return fail(r.error(it->first.Mark(),
-                                    fmt::format("{}: expected a key name, found {}", name,
-                                                Reader::kind(it->first))));
+                return fail(
+                    r.error(it->first.Mark(), fmt::format("{}: expected a key name, found {}", name,
+                                                          Reader::kind(it->first))));
             if (auto ok = check_scalar_keys(r, it->second, name + "." + it->first.Scalar()); !ok)
                 return ok;
         }
@@ -227,7 +228,8 @@ Result<> read_log(const Reader &r, const YAML::Node &n, LogSettings &log) {
     return {};
 }
 
-Result<> read_drivers(const Reader &r, const YAML::Node &n, std::map<std::string, DriverSettings> &out) {
+Result<> read_drivers(const Reader &r, const YAML::Node &n,
+                      std::map<std::string, DriverSettings> &out) {
     if (n.IsNull())
         return {};
     if (!n.IsMap())
@@ -284,8 +286,8 @@ Result<Config> read_top(const Reader &r, const YAML::Node &root) {
         return fail(r.error(root.Mark(), fmt::format("expected a map of settings at the top "
                                                      "level, found {}",
                                                      Reader::kind(root))));
-    if (auto ok = r.check_keys(root, "", {"default_driver", "driver_dirs", "drivers", "log",
-                                          "state_root"});
+    if (auto ok = r.check_keys(root, "",
+                               {"default_driver", "driver_dirs", "drivers", "log", "state_root"});
         !ok)
         return fail(std::move(ok.error()));
 
@@ -350,7 +352,9 @@ Config default_config() {
     return c;
 }
 
-fs::path system_config_path() { return fs::path(BERTH_INSTALL_SYSCONF_DIR) / "berth/berth.yaml"; }
+fs::path system_config_path() {
+    return fs::path(BERTH_INSTALL_SYSCONF_DIR) / "berth/berth.yaml";
+}
 
 Result<Config> parse_config(const std::string &text, const fs::path &file) {
     Reader r(file);

@@ -52,9 +52,9 @@ Result<Config> load_config_file(const std::filesystem::path &file);
 // Where the configuration comes from: the first of `explicit_path` (-c), `env_path`
 // ($BERTH_CONFIG), `system_path` that applies. An explicit or environment path must exist; the
 // system path is used only when present. nullopt: use the built-in defaults.
-Result<std::optional<std::filesystem::path>> locate_config(const std::string &explicit_path,
-                                                           const char *env_path,
-                                                           const std::filesystem::path &system_path);
+Result<std::optional<std::filesystem::path>>
+locate_config(const std::string &explicit_path, const char *env_path,
+              const std::filesystem::path &system_path);
 
 // The system-wide file, BERTH_INSTALL_SYSCONF_DIR/berth/berth.yaml.
 std::filesystem::path system_config_path();

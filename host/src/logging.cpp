@@ -60,9 +60,9 @@ std::string rfc3339(spdlog::log_clock::time_point tp) {
 class JsonFormatter final : public spdlog::formatter {
 public:
     void format(const spdlog::details::log_msg &msg, spdlog::memory_buf_t &dest) override {
-        std::string line = json_log_line(level_word(msg.level),
-                                         std::string(msg.payload.data(), msg.payload.size()),
-                                         rfc3339(msg.time));
+        std::string line =
+            json_log_line(level_word(msg.level),
+                          std::string(msg.payload.data(), msg.payload.size()), rfc3339(msg.time));
         line += '\n';
         dest.append(line.data(), line.data() + line.size());
     }
@@ -110,8 +110,8 @@ Result<> setup_logging(const LogSettings &settings) {
         sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     } else {
         try {
-            sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(settings.file.string(),
-                                                                       false);
+            sink =
+                std::make_shared<spdlog::sinks::basic_file_sink_mt>(settings.file.string(), false);
         } catch (const spdlog::spdlog_ex &) {
             // spdlog keeps the errno of the failed open; it is still current here.
             int err = errno != 0 ? errno : EIO;

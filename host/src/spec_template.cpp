@@ -12,10 +12,10 @@ using nlohmann::json;
 // Docker's default capability set: enough for ordinary images (package managers change
 // owners, bind low ports, switch users), nothing that reaches past the container.
 const std::vector<std::string> default_capabilities = {
-    "CAP_CHOWN",        "CAP_DAC_OVERRIDE", "CAP_FSETID",          "CAP_FOWNER",
-    "CAP_MKNOD",        "CAP_NET_RAW",      "CAP_SETGID",          "CAP_SETUID",
-    "CAP_SETFCAP",      "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-    "CAP_KILL",         "CAP_AUDIT_WRITE"};
+    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+    "CAP_KILL",    "CAP_AUDIT_WRITE"};
 
 json mount(const std::string &dest, const std::string &type, const std::string &source,
            std::vector<std::string> options) {
@@ -49,8 +49,10 @@ void make_rootless(json &spec, unsigned uid, unsigned gid) {
             namespaces.push_back(ns);
     namespaces.push_back({{"type", "user"}});
     spec["linux"]["namespaces"] = namespaces;
-    spec["linux"]["uidMappings"] = json::array({{{"containerID", 0}, {"hostID", uid}, {"size", 1}}});
-    spec["linux"]["gidMappings"] = json::array({{{"containerID", 0}, {"hostID", gid}, {"size", 1}}});
+    spec["linux"]["uidMappings"] =
+        json::array({{{"containerID", 0}, {"hostID", uid}, {"size", 1}}});
+    spec["linux"]["gidMappings"] =
+        json::array({{{"containerID", 0}, {"hostID", gid}, {"size", 1}}});
 
     json mounts = json::array();
     for (auto m : spec["mounts"]) {
@@ -84,8 +86,8 @@ nlohmann::json default_spec(bool rootless, unsigned uid, unsigned gid) {
          {{"terminal", true},
           {"user", {{"uid", 0}, {"gid", 0}}},
           {"args", {"sh"}},
-          {"env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                   "TERM=xterm"}},
+          {"env",
+           {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"}},
           {"cwd", "/"},
           {"capabilities", {{"bounding", caps}, {"effective", caps}, {"permitted", caps}}},
           {"rlimits", json::array({{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}})},
@@ -100,11 +102,12 @@ nlohmann::json default_spec(bool rootless, unsigned uid, unsigned gid) {
                                       {{"type", "ipc"}},
                                       {{"type", "uts"}},
                                       {{"type", "mount"}}})},
-          {"maskedPaths", {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
-                           "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-                           "/proc/sched_debug", "/sys/firmware", "/proc/scsi"}},
-          {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-                             "/proc/sysrq-trigger"}}}}};
+          {"maskedPaths",
+           {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+            "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
+            "/proc/scsi"}},
+          {"readonlyPaths",
+           {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}}};
     if (rootless)
         make_rootless(spec, uid, gid);
     return spec;

@@ -131,7 +131,8 @@ void unlock_fd(int fd) {
 // After taking the lock: is the lock file still the one in the directory? A deleter removes
 // the directory while holding the lock, so a waiter can wake up holding an orphaned file.
 bool lock_still_current(int fd, const fs::path &path) {
-    struct stat a {}, b {};
+    struct stat a {
+    }, b{};
     if (::fstat(fd, &a) != 0 || ::stat(path.c_str(), &b) != 0)
         return false;
     return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
@@ -163,8 +164,8 @@ Result<ContainerRecord> ContainerRecord::from_json(const nlohmann::json &j) {
         r.annotations = j.value("annotations", std::map<std::string, std::string>{});
         return r;
     } catch (const nlohmann::json::exception &e) {
-        return fail(make_error(BERTH_E_FAILED,
-                               fmt::format("container record is damaged: {}", e.what())));
+        return fail(
+            make_error(BERTH_E_FAILED, fmt::format("container record is damaged: {}", e.what())));
     }
 }
 
@@ -266,8 +267,9 @@ Result<> ContainerHandle::relock() {
     if (auto ok = lock_fd(lock_.get(), lock_path); !ok)
         return ok;
     if (!lock_still_current(lock_.get(), lock_path))
-        return fail(make_error(BERTH_E_NOT_FOUND,
-                               fmt::format("container {} was deleted by another command", rec_.id)));
+        return fail(
+            make_error(BERTH_E_NOT_FOUND,
+                       fmt::format("container {} was deleted by another command", rec_.id)));
     return {};
 }
 
@@ -283,10 +285,9 @@ Result<ContainerHandle> StateStore::create(ContainerRecord rec) {
     // mkdir is the exclusive step: of two creators of one id, exactly one gets here.
     if (::mkdir(dir.c_str(), 0700) != 0) {
         if (errno == EEXIST)
-            return fail(make_error(BERTH_E_STATE,
-                                   fmt::format("container {} already exists", rec.id))
-                            .with_hint("choose another id, or remove it with berth delete " +
-                                       rec.id));
+            return fail(
+                make_error(BERTH_E_STATE, fmt::format("container {} already exists", rec.id))
+                    .with_hint("choose another id, or remove it with berth delete " + rec.id));
         return fail(sys_error("mkdir", dir.string()));
     }
     auto undo = [&] { fs::remove_all(dir, ec); };

@@ -47,8 +47,8 @@ TEST_CASE("berth spec writes a runc-style config.json with the default namespace
     std::vector<std::string> dests;
     for (const auto &m : spec["mounts"])
         dests.push_back(m["destination"]);
-    CHECK(dests == std::vector<std::string>{"/proc", "/dev", "/dev/pts", "/dev/shm",
-                                            "/dev/mqueue", "/sys", "/sys/fs/cgroup"});
+    CHECK(dests == std::vector<std::string>{"/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue",
+                                            "/sys", "/sys/fs/cgroup"});
     CHECK(std::find(spec["linux"]["maskedPaths"].begin(), spec["linux"]["maskedPaths"].end(),
                     "/proc/kcore") != spec["linux"]["maskedPaths"].end());
     CHECK(spec["linux"]["readonlyPaths"].size() == 5);
@@ -98,9 +98,10 @@ TEST_CASE("commands on an unknown container say it does not exist", "[unit]") {
     for (const std::string cmd : {"state", "start", "kill", "delete", "ps", "pause", "resume"}) {
         RunResult r = sb.berth({cmd, sb.id("ghost")});
         CHECK(r.exit_code == 1);
-        CHECK(r.err == "berth: container " + sb.id("ghost") + " does not exist (hint: berth "
-                       "--root " + sb.state_root().string() +
-                       " list shows the containers there)\n");
+        CHECK(r.err == "berth: container " + sb.id("ghost") +
+                           " does not exist (hint: berth "
+                           "--root " +
+                           sb.state_root().string() + " list shows the containers there)\n");
     }
     // As runc: a forced delete of what is not there is not an error.
     CHECK(sb.berth({"delete", "--force", sb.id("ghost")}).exit_code == 0);
@@ -122,9 +123,8 @@ TEST_CASE("berth drivers lists every driver file of the build's driver directory
     auto list = nlohmann::json::parse(json.out);
     for (const auto &f : files) {
         CHECK(table.out.find(f.string()) != std::string::npos);
-        auto found = std::find_if(list.begin(), list.end(), [&](const nlohmann::json &d) {
-            return d["path"] == f.string();
-        });
+        auto found = std::find_if(list.begin(), list.end(),
+                                  [&](const nlohmann::json &d) { return d["path"] == f.string(); });
         REQUIRE(found != list.end());
         CHECK((*found)["name"] == f.stem().string());
         CHECK(std::set<std::string>{"usable", "unusable", "broken"}.count((*found)["status"]));
@@ -185,8 +185,8 @@ TEST_CASE("run and create refuse a missing bundle, config.json or invalid config
     write(broken / "config.json", "{\n  \"ociVersion\": \"1.0.2\",\n  \"process\": {,\n}\n");
     r = sb.berth({"-e", "no-such-driver", "run", "-b", broken.string(), sb.id("c")});
     CHECK(r.exit_code == 1);
-    CHECK(r.err.rfind("berth: " + (broken / "config.json").string() + ":3:15: invalid JSON: ",
-                      0) == 0);
+    CHECK(r.err.rfind("berth: " + (broken / "config.json").string() + ":3:15: invalid JSON: ", 0) ==
+          0);
 
     fs::path no_args = sb.dir() / "no-args";
     fs::create_directories(no_args);
@@ -220,8 +220,8 @@ TEST_CASE("an unknown driver is refused and nothing is recorded", "[unit]") {
 TEST_CASE("berth version names the OCI spec and the driver ABI", "[unit]") {
     RunResult r = run({berth_binary().string(), "version"});
     CHECK(r.exit_code == 0);
-    CHECK(r.out == std::string("berth version ") + BERTH_VERSION +
-                       "\nspec: 1.0.2\ndriver abi: 1.0\n");
+    CHECK(r.out ==
+          std::string("berth version ") + BERTH_VERSION + "\nspec: 1.0.2\ndriver abi: 1.0\n");
 }
 
 namespace {
@@ -282,18 +282,16 @@ TEST_CASE("with ignore_unsupported the fields are removed with one warning and t
 TEST_CASE("later commands find the container's driver from its record, without -e", "[root]") {
     require_chroot_driver();
     Sandbox sb;
-    fs::path b = sb.bundle("record", {"sleep", "30"},
-                           [](nlohmann::json &spec) {
-                               spec["linux"].erase("cgroupsPath");
-                               spec["root"].erase("readonly");
-                           });
+    fs::path b = sb.bundle("record", {"sleep", "30"}, [](nlohmann::json &spec) {
+        spec["linux"].erase("cgroupsPath");
+        spec["root"].erase("readonly");
+    });
     const std::string id = sb.id("rec");
     fs::path pid_file = sb.dir() / "pid";
     // The created container keeps berth's stdio until it ends, so create's output goes to files
     // here instead of the pipes run() reads to their end.
     fs::path err = sb.dir() / "create.err";
-    RunResult c = run({"/bin/sh", "-c",
-                       "exec \"$@\" </dev/null >/dev/null 2>" + err.string(), "sh",
+    RunResult c = run({"/bin/sh", "-c", "exec \"$@\" </dev/null >/dev/null 2>" + err.string(), "sh",
                        berth_binary().string(), "--root", sb.state_root().string(), "-c",
                        sb.config_path().string(), "-e", "chroot", "create", "--pid-file",
                        pid_file.string(), "-b", b.string(), id});
@@ -307,8 +305,9 @@ TEST_CASE("later commands find the container's driver from its record, without -
 
     RunResult wrong = sb.berth({"-e", "native", "kill", id});
     CHECK(wrong.exit_code == 1);
-    CHECK(wrong.err == "berth: container " + id + " belongs to driver chroot, not native (hint: "
-                       "omit -e: berth finds the driver from its record)\n");
+    CHECK(wrong.err == "berth: container " + id +
+                           " belongs to driver chroot, not native (hint: "
+                           "omit -e: berth finds the driver from its record)\n");
 
     CHECK(sb.berth({"start", id}).exit_code == 0);
     CHECK(nlohmann::json::parse(sb.berth({"state", id}).out)["status"] == "running");

@@ -19,11 +19,31 @@ std::string error_of(const std::vector<std::string> &args) {
 } // namespace
 
 TEST_CASE("runc's global flags and the run options are parsed", "[unit]") {
-    auto inv = parse_command_line({"-e", "chroot", "-c", "/etc/b.yaml", "--log-level", "warn",
-                                   "--log-format", "json", "--log", "/tmp/l", "--debug", "--root",
-                                   "/tmp/r", "run", "-b", "/srv/bundle", "--pid-file", "/tmp/p",
-                                   "--console-socket", "/tmp/s", "--no-pivot", "--no-new-keyring",
-                                   "--preserve-fds", "2", "c1"});
+    auto inv = parse_command_line({"-e",
+                                   "chroot",
+                                   "-c",
+                                   "/etc/b.yaml",
+                                   "--log-level",
+                                   "warn",
+                                   "--log-format",
+                                   "json",
+                                   "--log",
+                                   "/tmp/l",
+                                   "--debug",
+                                   "--root",
+                                   "/tmp/r",
+                                   "run",
+                                   "-b",
+                                   "/srv/bundle",
+                                   "--pid-file",
+                                   "/tmp/p",
+                                   "--console-socket",
+                                   "/tmp/s",
+                                   "--no-pivot",
+                                   "--no-new-keyring",
+                                   "--preserve-fds",
+                                   "2",
+                                   "c1"});
     REQUIRE(inv);
     CHECK(inv->command == "run");
     CHECK(inv->global.driver == "chroot");
@@ -60,7 +80,8 @@ TEST_CASE("kill takes an optional signal after the id and --all", "[unit]") {
     CHECK(named->options.all);
     CHECK(error_of({"kill", "c1", "BOGUS"}) ==
           "unknown signal \"BOGUS\" (use a name such as TERM, SIGKILL or RTMIN+2, or a number "
-          "from 1 to " + std::to_string(SIGRTMAX) + ")");
+          "from 1 to " +
+              std::to_string(SIGRTMAX) + ")");
 }
 
 TEST_CASE("signals are accepted by name, with or without SIG, in any case, and by number",

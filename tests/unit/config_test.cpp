@@ -70,12 +70,10 @@ drivers:
     CHECK(c->log.file == "/srv/conf/logs/berth.log");
     REQUIRE(c->drivers.count("chroot") == 1);
     CHECK(c->driver("chroot").ignore_unsupported);
-    CHECK(nlohmann::json::parse(c->driver("chroot").options_json) ==
-          nlohmann::json{{"allow", {"a", "1"}},
-                         {"depth", 3},
-                         {"ratio", 0.5},
-                         {"on", false},
-                         {"none", nullptr}});
+    CHECK(
+        nlohmann::json::parse(c->driver("chroot").options_json) ==
+        nlohmann::json{
+            {"allow", {"a", "1"}}, {"depth", 3}, {"ratio", 0.5}, {"on", false}, {"none", nullptr}});
     CHECK_FALSE(c->driver("native").ignore_unsupported);
     CHECK(c->driver("native").options_json == "{}");
     CHECK(c->driver("lxc").options_json == "{}");
@@ -211,8 +209,7 @@ TEST_CASE("command-line flags override the configuration file", "[unit]") {
                                 "SystemdCgroup = false)");
 }
 
-TEST_CASE("drivers beside the berth executable are searched before the configured ones",
-          "[unit]") {
+TEST_CASE("drivers beside the berth executable are searched before the configured ones", "[unit]") {
     berth::test::Sandbox sb;
     fs::create_directories(sb.dir() / "lib/berth/drivers");
     fs::create_directories(sb.dir() / "bin");

@@ -9,8 +9,8 @@
 
 #include <chrono>
 #include <fstream>
-#include <thread>
 #include <sstream>
+#include <thread>
 
 using namespace berth::host;
 namespace fs = std::filesystem;
@@ -44,8 +44,8 @@ bool locked(const fs::path &lock) {
         struct flock fl {};
         fl.l_type = F_WRLCK;
         fl.l_whence = SEEK_SET;
-        bool held = fd >= 0 && ::fcntl(fd, F_SETLK, &fl) != 0 &&
-                    (errno == EAGAIN || errno == EACCES);
+        bool held =
+            fd >= 0 && ::fcntl(fd, F_SETLK, &fl) != 0 && (errno == EAGAIN || errno == EACCES);
         _exit(held ? 1 : 0);
     }
     int status = 0;

@@ -45,8 +45,8 @@ Result<nlohmann::json> parse_bundle_config(const std::string &text, const fs::pa
             }
         }
         return fail(make_error(BERTH_E_INVALID_SPEC,
-                               fmt::format("{}:{}:{}: invalid JSON: {}", file.string(), line,
-                                           col, parse_detail(e.what()))));
+                               fmt::format("{}:{}:{}: invalid JSON: {}", file.string(), line, col,
+                                           parse_detail(e.what()))));
     }
     if (!spec.is_object())
         return fail(invalid(file, "expected a JSON object at the top level"));

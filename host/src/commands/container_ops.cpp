@@ -14,7 +14,9 @@ namespace berth::host {
 
 namespace {
 
-void print(const std::string &s) { std::fwrite(s.data(), 1, s.size(), stdout); }
+void print(const std::string &s) {
+    std::fwrite(s.data(), 1, s.size(), stdout);
+}
 
 // The status the record implies without asking the driver: a live container whose init is
 // gone (or whose pid now belongs to another process) has stopped.
@@ -40,8 +42,8 @@ nlohmann::json oci_state(const ContainerRecord &r, const std::string &status, in
 
 // Runs one driver operation on a container and records the status it leads to.
 template <class Op>
-Result<int> simple_op(Context &ctx, const std::string &id, const char *what,
-                      const char *new_status, Op op) {
+Result<int> simple_op(Context &ctx, const std::string &id, const char *what, const char *new_status,
+                      Op op) {
     auto s = open_container(ctx, id);
     if (!s)
         return fail(std::move(s.error()));

@@ -31,8 +31,8 @@ std::vector<fs::path> driver_search_dirs(const Config &config, const fs::path &e
     };
     std::error_code ec;
     if (!executable.empty()) {
-        fs::path own = (executable.parent_path() / ".." / "lib" / "berth" / "drivers")
-                           .lexically_normal();
+        fs::path own =
+            (executable.parent_path() / ".." / "lib" / "berth" / "drivers").lexically_normal();
         if (fs::is_directory(own, ec))
             add(own);
     }

@@ -18,7 +18,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void print(const std::string &s) { std::fwrite(s.data(), 1, s.size(), stdout); }
+void print(const std::string &s) {
+    std::fwrite(s.data(), 1, s.size(), stdout);
+}
 
 const char *status_word(DriverInfo::Status s) {
     switch (s) {
@@ -35,13 +37,15 @@ std::string abi_text(const DriverInfo &d) {
     return d.abi_major == 0 ? "-" : fmt::format("{}.{}", d.abi_major, d.abi_minor);
 }
 
-std::string or_dash(const std::string &s) { return s.empty() ? "-" : s; }
+std::string or_dash(const std::string &s) {
+    return s.empty() ? "-" : s;
+}
 
 } // namespace
 
 Result<int> cmd_version(Context &, const CommandOptions &) {
-    print(fmt::format("berth version {}\nspec: {}\ndriver abi: {}.{}\n", BERTH_VERSION,
-                      oci_version, BERTH_ABI_MAJOR, BERTH_ABI_MINOR));
+    print(fmt::format("berth version {}\nspec: {}\ndriver abi: {}.{}\n", BERTH_VERSION, oci_version,
+                      BERTH_ABI_MAJOR, BERTH_ABI_MINOR));
     return 0;
 }
 
@@ -70,14 +74,14 @@ Result<int> cmd_drivers(Context &ctx, const CommandOptions &o) {
         wn = std::max(wn, d.name.size() + 1);
         wv = std::max(wv, or_dash(d.version).size());
     }
-    std::string out = fmt::format("{:<{}}  {:<{}}  {:<5}  {:<{}}  {}\n", "NAME", wn, "VERSION",
-                                  wv, "ABI", "STATUS", ws, "REASON / PATH");
+    std::string out = fmt::format("{:<{}}  {:<{}}  {:<5}  {:<{}}  {}\n", "NAME", wn, "VERSION", wv,
+                                  "ABI", "STATUS", ws, "REASON / PATH");
     for (const auto &d : drivers) {
         std::string name = d.name + (d.name == ctx.config.default_driver ? "*" : "");
-        std::string detail = d.reason.empty() ? d.path.string()
-                                              : d.reason + " (" + d.path.string() + ")";
-        out += fmt::format("{:<{}}  {:<{}}  {:<5}  {:<{}}  {}\n", name, wn, or_dash(d.version),
-                           wv, abi_text(d), status_word(d.status), ws, detail);
+        std::string detail =
+            d.reason.empty() ? d.path.string() : d.reason + " (" + d.path.string() + ")";
+        out += fmt::format("{:<{}}  {:<{}}  {:<5}  {:<{}}  {}\n", name, wn, or_dash(d.version), wv,
+                           abi_text(d), status_word(d.status), ws, detail);
     }
     out += "(* the default driver)\n";
     print(out);
@@ -107,9 +111,9 @@ Result<int> cmd_spec(Context &, const CommandOptions &o) {
     std::error_code ec;
     fs::path bundle = o.bundle.empty() ? fs::current_path(ec) : fs::path(o.bundle);
     if (!fs::is_directory(bundle, ec))
-        return fail(make_error(BERTH_E_NOT_FOUND, "bundle directory does not exist",
-                               bundle.string())
-                        .with_hint("create it first, or pass another with --bundle"));
+        return fail(
+            make_error(BERTH_E_NOT_FOUND, "bundle directory does not exist", bundle.string())
+                .with_hint("create it first, or pass another with --bundle"));
     fs::path file = bundle / "config.json";
     std::string text = default_spec(o.rootless, geteuid(), getegid()).dump(2) + "\n";
     // O_EXCL: an existing config.json is somebody's work; never overwrite it.
