@@ -484,23 +484,46 @@ Result<unsigned long> parse_propagation(const std::string &name) {
 
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
-Result<UniqueFd> resolve_in_root(int root_fd, const std::string &path, Create create) {
+namespace {
+
+Result<UniqueFd> resolve_creating(int root_fd, const std::string &path, Create create,
+                                  int depth) {
     auto parts = split_path(fs::path(path).lexically_normal().string());
     auto whole = open_in_root(root_fd, join(parts, parts.size()));
     if (whole || whole.error().sys_errno != ENOENT || create == Create::none)
         return whole;
+    if (depth > 40)
+        return fail(sys_error("resolve", path, ELOOP));
 
     // Make what is missing one component at a time, each resolved inside the root again, so
-    // a symlink met halfway is followed the same confined way.
+    // a symlink met halfway is followed the same confined way; a dangling one gets its
+    // target made, inside the root.
     UniqueFd parent;
     for (size_t i = 0; i <= parts.size(); ++i) {
         auto here = open_in_root(root_fd, join(parts, i));
         if (!here && here.error().sys_errno == ENOENT && i > 0 && parent) {
             bool last = i == parts.size();
-            auto made = create_in(parent.get(), parts[i - 1],
-                                  !last || create == Create::directory, "/" + join(parts, i));
-            if (!made)
-                return fail(std::move(made.error()));
+            Create kind = last ? create : Create::directory;
+            const std::string &name = parts[i - 1];
+            struct stat st;
+            char link[4096];
+            ssize_t n = -1;
+            if (::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISLNK(st.st_mode))
+                n = ::readlinkat(parent.get(), name.c_str(), link, sizeof link - 1);
+            if (n > 0) {
+                std::string target(link, static_cast<size_t>(n));
+                if (target[0] != '/')
+                    target = "/" + join(parts, i - 1) + "/" + target;
+                auto made = resolve_creating(root_fd, target, kind, depth + 1);
+                if (!made)
+                    return fail(std::move(made.error()));
+            } else {
+                auto made = create_in(parent.get(), name, kind == Create::directory,
+                                      "/" + join(parts, i));
+                if (!made)
+                    return fail(std::move(made.error()));
+            }
             here = open_in_root(root_fd, join(parts, i));
         }
         if (!here)
@@ -508,6 +531,12 @@ Result<UniqueFd> resolve_in_root(int root_fd, const std::string &path, Create cr
         parent = std::move(*here);
     }
     return parent;
+}
+
+} // namespace
+
+Result<UniqueFd> resolve_in_root(int root_fd, const std::string &path, Create create) {
+    return resolve_creating(root_fd, path, create, 0);
 }
 
 Result<> remount_bind(const std::string &target, unsigned long flags, unsigned long cleared) {

@@ -15,6 +15,11 @@ using nlohmann::json;
 
 namespace {
 
+// JSON built in code holds small numbers as signed, parsed text as unsigned: both count.
+bool non_negative(const nlohmann::json &v) {
+    return v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0);
+}
+
 struct RlimitName {
     std::string_view name;
     int resource;
@@ -49,7 +54,7 @@ Result<Limit> parse_limit(const json &entry) {
     l.resource = *resource;
     auto number = [&](const char *key) -> Result<rlim_t> {
         auto it = entry.find(key);
-        if (it == entry.end() || !it->is_number_unsigned())
+        if (it == entry.end() || !non_negative(*it))
             return fail(make_error(BERTH_E_INVALID_SPEC,
                                    std::string("process.rlimits entry needs a non-negative ") +
                                        key,

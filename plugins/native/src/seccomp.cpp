@@ -13,6 +13,11 @@ using nlohmann::json;
 
 namespace {
 
+// JSON built in code holds small numbers as signed, parsed text as unsigned: both count.
+bool non_negative(const nlohmann::json &v) {
+    return v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0);
+}
+
 struct FilterDeleter {
     void operator()(void *ctx) const { seccomp_release(ctx); }
 };
@@ -26,7 +31,7 @@ Result<uint32_t> parse_action(const json &obj, const char *action_key, const cha
     std::string name = obj.value(action_key, "");
     uint32_t err = EPERM;
     if (auto it = obj.find(errno_key); it != obj.end() && !it->is_null()) {
-        if (!it->is_number_unsigned())
+        if (!non_negative(*it))
             return fail(invalid(std::string("linux.seccomp ") + errno_key +
                                 " must be a non-negative number"));
         err = it->get<uint32_t>();
@@ -108,7 +113,7 @@ Result<> set_flags(void *ctx, const json &profile) {
 Result<std::vector<scmp_arg_cmp>> parse_args(const json &rule) {
     std::vector<scmp_arg_cmp> out;
     for (const auto &arg : rule.value("args", json::array())) {
-        if (!arg.is_object() || !arg.contains("index") || !arg["index"].is_number_unsigned() ||
+        if (!arg.is_object() || !arg.contains("index") || !non_negative(arg["index"]) ||
             arg["index"].get<unsigned>() > 5)
             return fail(invalid("seccomp argument index must be 0 to 5"));
         auto op = parse_op(arg.value("op", ""));

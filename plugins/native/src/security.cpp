@@ -22,6 +22,11 @@ using nlohmann::json;
 
 namespace {
 
+// JSON built in code holds small numbers as signed, parsed text as unsigned: both count.
+bool non_negative(const nlohmann::json &v) {
+    return v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0);
+}
+
 const json &field(const json &obj, const char *key) {
     static const json null;
     if (!obj.is_object())
@@ -46,7 +51,7 @@ Result<User> parse_user(const json &process) {
         const json &v = field(user, key);
         if (v.is_null())
             return {};
-        if (!v.is_number_unsigned())
+        if (!non_negative(v))
             return fail(make_error(BERTH_E_INVALID_SPEC, std::string("process.user.") + key +
                                                              " must be a non-negative number"));
         out = v.get<uint32_t>();
@@ -65,7 +70,7 @@ Result<User> parse_user(const json &process) {
         u.umask = static_cast<mode_t>(mask & 0777);
     }
     for (const auto &g : field(user, "additionalGids")) {
-        if (!g.is_number_unsigned())
+        if (!non_negative(g))
             return fail(make_error(BERTH_E_INVALID_SPEC,
                                    "process.user.additionalGids must hold non-negative numbers"));
         u.groups.push_back(g.get<gid_t>());
