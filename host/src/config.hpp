@@ -16,7 +16,7 @@ namespace berth::host {
 enum class LogFormat { text, json };
 
 struct LogSettings {
-    std::string level = "info"; // trace, debug, info, warn, error
+    std::string level = "warn"; // trace, debug, info, warn, error
     LogFormat format = LogFormat::text;
     std::filesystem::path file; // empty: stderr
 };

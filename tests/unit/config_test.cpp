@@ -32,7 +32,7 @@ TEST_CASE("an empty configuration file means every built-in default", "[unit]") 
     CHECK(c->default_driver == "native");
     CHECK(c->state_root == "/run/berth");
     CHECK(c->driver_dirs == std::vector<fs::path>{BERTH_INSTALL_DRIVER_DIR});
-    CHECK(c->log.level == "info");
+    CHECK(c->log.level == "warn");
     CHECK(c->log.format == LogFormat::text);
     CHECK(c->log.file.empty());
     CHECK(c->drivers.empty());
