@@ -7,6 +7,9 @@
 #include <catch2/catch.hpp>
 
 #include <dlfcn.h>
+#include <linux/capability.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -438,13 +441,15 @@ TEST_CASE("chroot driver's kill with all signals every process of the container"
     require_root();
     Sandbox sb;
     Driver d;
-    Container c = make_container(sb, "tree", {"sh", "-c", "sleep 1000 & sleep 1000; wait"});
+    Container c = make_container(sb, "tree", {"sh", "-c", "sleep 1000 | sleep 1000; echo"});
     berth_error e;
     REQUIRE(create(d, c, -1, -1, -1, e) == BERTH_OK);
     auto ref = c.ref();
     REQUIRE(d->start(d->self, &ref, &e) == BERTH_OK);
 
-    // Both sleeps are forked by sh shortly after start (seconds on a loaded machine).
+    // Both sleeps are forked by sh shortly after start (seconds on a loaded machine). A
+    // pipeline, because busybox sh runs a lone foreground sleep without forking and gives a
+    // background job /dev/null, which a chroot without mounts lacks.
     std::string pids;
     for (int i = 0; i < 3000; ++i) {
         pids.clear();
@@ -491,4 +496,70 @@ TEST_CASE("chroot driver reports a created container whose process died as stopp
                             "before it was started `pid " + std::to_string(c.pid) + "`");
     REQUIRE(d->destroy(d->self, &ref, 0, &e) == BERTH_OK);
     CHECK(state_dir_empty(c));
+}
+
+namespace {
+
+// Clears one capability from this process's effective set (keeping it permitted) until the
+// end of the scope, so a test can see what the driver does without it.
+class WithoutEffectiveCapability {
+public:
+    explicit WithoutEffectiveCapability(int cap) {
+        REQUIRE(syscall(SYS_capget, &header_, saved_) == 0);
+        __user_cap_data_struct reduced[_LINUX_CAPABILITY_U32S_3];
+        std::copy(std::begin(saved_), std::end(saved_), reduced);
+        reduced[cap / 32].effective &= ~(1u << (cap % 32));
+        REQUIRE(syscall(SYS_capset, &header_, reduced) == 0);
+    }
+    ~WithoutEffectiveCapability() { syscall(SYS_capset, &header_, saved_); }
+
+private:
+    __user_cap_header_struct header_{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct saved_[_LINUX_CAPABILITY_U32S_3] = {};
+};
+
+} // namespace
+
+TEST_CASE("chroot driver refuses to raise a hard rlimit without CAP_SYS_RESOURCE, naming the "
+          "limit",
+          "[root]") {
+    require_root();
+    Sandbox sb;
+    Driver d;
+    rlimit cur{};
+    REQUIRE(getrlimit(RLIMIT_NOFILE, &cur) == 0);
+    if (cur.rlim_max == RLIM_INFINITY)
+        skip("RLIMIT_NOFILE has no hard limit here to raise");
+    const auto raised = cur.rlim_max + 1;
+    Container c = make_container(sb, "rlimit", {"true"}, [&](json &spec) {
+        spec["process"]["rlimits"] =
+            json::array({{{"type", "RLIMIT_NOFILE"}, {"soft", 1}, {"hard", raised}}});
+    });
+    berth_error e;
+    {
+        WithoutEffectiveCapability drop(CAP_SYS_RESOURCE);
+        CHECK(create(d, c, -1, -1, -1, e) == BERTH_E_PERMISSION);
+    }
+    CHECK(e.message == "config.json: process.rlimits: cannot raise the hard limit of "
+                       "RLIMIT_NOFILE from " + std::to_string(cur.rlim_max) + " to " +
+                       std::to_string(raised) + " without CAP_SYS_RESOURCE (hint: lower the "
+                       "hard limit in config.json, or run berth with CAP_SYS_RESOURCE)");
+    CHECK(state_dir_empty(c));
+}
+
+TEST_CASE("chroot driver's probe reports it usable as root and names the missing capability "
+          "otherwise",
+          "[root]") {
+    require_root();
+    Driver d;
+    std::string reason;
+    berth_output out = string_output(reason);
+    berth_error e;
+    CHECK(d->probe(d->self, &out, &e) == BERTH_OK);
+    CHECK(reason == "");
+    {
+        WithoutEffectiveCapability drop(CAP_SYS_CHROOT);
+        CHECK(d->probe(d->self, &out, &e) == BERTH_E_UNAVAILABLE);
+    }
+    CHECK(reason == "needs root: berth runs as uid 0 without CAP_SYS_CHROOT");
 }
