@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <sstream>
+#include <utility>
 
 namespace berth::host {
 
@@ -25,11 +26,13 @@ using CommandFn = Result<int> (*)(Context &, const CommandOptions &);
 
 const std::map<std::string, CommandFn> &command_table() {
     static const std::map<std::string, CommandFn> table = {
-        {"create", cmd_create}, {"delete", cmd_delete},     {"drivers", cmd_drivers},
-        {"features", cmd_features}, {"kill", cmd_kill},     {"list", cmd_list},
-        {"pause", cmd_pause},   {"ps", cmd_ps},             {"resume", cmd_resume},
-        {"run", cmd_run},       {"spec", cmd_spec},         {"start", cmd_start},
-        {"state", cmd_state},   {"version", cmd_version},
+        {"create", cmd_create},     {"delete", cmd_delete},   {"drivers", cmd_drivers},
+        {"features", cmd_features}, {"kill", cmd_kill},       {"list", cmd_list},
+        {"pause", cmd_pause},       {"ps", cmd_ps},           {"resume", cmd_resume},
+        {"run", cmd_run},           {"spec", cmd_spec},       {"start", cmd_start},
+        {"state", cmd_state},       {"version", cmd_version}, {"exec", cmd_exec},
+        {"events", cmd_events},     {"logs", cmd_logs},       {"wait", cmd_wait},
+        {"stop", cmd_stop},         {"rm", cmd_rm},
     };
     return table;
 }
@@ -108,9 +111,12 @@ Result<Invocation> parse_command_line(const std::vector<std::string> &args) {
     spec->add_option("-b,--bundle", o.bundle, "Bundle directory (default: current directory)");
     spec->add_flag("--rootless", o.rootless, "A spec for a container started without root");
 
-    add_create_options(app.add_subcommand("run", "Create and start a container, wait for it, "
-                                                 "delete it, and exit with its status"),
-                       o);
+    auto *run = app.add_subcommand("run", "Create and start a container, wait for it, delete "
+                                          "it, and exit with its status");
+    run->add_flag("-d,--detach", o.detach,
+                  "Leave the container running under a monitor that logs its output and keeps "
+                  "its exit status (see logs, wait, stop, rm)");
+    add_create_options(run, o);
     add_create_options(app.add_subcommand("create", "Create a container, held before its "
                                                     "program runs"),
                        o);
@@ -137,6 +143,43 @@ Result<Invocation> parse_command_line(const std::vector<std::string> &args) {
     add_id(app.add_subcommand("pause", "Freeze every process of a container"), o);
     add_id(app.add_subcommand("resume", "Thaw a paused container"), o);
     app.add_subcommand("features", "Print the driver's OCI features document");
+
+    auto *exec = app.add_subcommand("exec", "Run another process in a running container");
+    exec->add_option("-p,--process", o.process_file,
+                     "JSON file holding the OCI process object to run (instead of a command)");
+    exec->add_flag("-t,--tty", o.tty, "Give the process a pty (needs --console-socket)");
+    exec->add_flag("-d,--detach", o.detach, "Do not wait for the process");
+    exec->add_option("-e,--env", o.env, "Set KEY=VALUE in the process's environment");
+    exec->add_option("--cwd", o.cwd, "Working directory of the process");
+    exec->add_option("-u,--user", o.user, "UID[:GID] to run the process as");
+    exec->add_option("--pid-file", o.pid_file, "Write the process's pid to this file");
+    exec->add_option("--console-socket", o.console_socket,
+                     "AF_UNIX socket that receives the pty master with --tty");
+    exec->add_option("--preserve-fds", o.preserve_fds,
+                     "Pass this many extra fds (from 3 on) to the process");
+    add_id(exec, o);
+    // runc's way: everything after the container id is the command, options included.
+    exec->prefix_command();
+
+    auto *events = app.add_subcommand("events", "Print resource usage records of a container");
+    events->add_flag("--stats", o.stats, "Print one record and exit");
+    events->add_option("--interval", o.interval, "Seconds between records (default 5)");
+    add_id(events, o);
+
+    auto *logs = app.add_subcommand("logs", "Print the output of a container started with "
+                                            "run -d");
+    logs->add_flag("-f,--follow", o.follow, "Keep printing until the container stops");
+    add_id(logs, o);
+    add_id(app.add_subcommand("wait", "Wait for a container started with run -d to stop and "
+                                      "print its exit status"),
+           o);
+    auto *stop = app.add_subcommand("stop", "Stop a container: SIGTERM, then SIGKILL after a "
+                                            "grace period");
+    stop->add_option("-t,--time", o.timeout, "Seconds to wait before SIGKILL (default 10)");
+    add_id(stop, o);
+    auto *rm = app.add_subcommand("rm", "Remove a stopped container with its log");
+    rm->add_flag("-f,--force", o.force, "Kill a running container first");
+    add_id(rm, o);
     app.add_subcommand("version", "Print berth's version, OCI spec and driver ABI versions");
 
     // Set after the subcommands exist so that they do not inherit it: only the top level
@@ -165,6 +208,12 @@ Result<Invocation> parse_command_line(const std::vector<std::string> &args) {
 
     std::vector<std::string> extras = app.remaining();
     auto subs = app.get_subcommands();
+    if (!subs.empty() && subs.front() == exec) {
+        o.args = exec->remaining();
+        // After `--`, CLI11 leaves the command to the top level.
+        if (o.args.empty())
+            o.args = std::exchange(extras, {});
+    }
     if (!extras.empty()) {
         const std::string &first = extras.front();
         if (!first.empty() && first[0] == '-')
@@ -175,13 +224,18 @@ Result<Invocation> parse_command_line(const std::vector<std::string> &args) {
         return fail(usage_error(fmt::format("unexpected argument \"{}\"", first)));
     }
     if (subs.empty())
-        return fail(usage_error(fmt::format("no command given (commands: {})",
-                                            fmt::join(command_names(), ", "))));
+        return fail(usage_error(
+            fmt::format("no command given (commands: {})", fmt::join(command_names(), ", "))));
     inv.command = subs.front()->get_name();
     if (!o.id.empty()) {
         if (auto ok = validate_container_id(o.id); !ok)
             return fail(std::move(ok.error()));
     }
+    if (inv.command == "exec" && o.args.empty() == o.process_file.empty())
+        return fail(usage_error(o.args.empty() ? "exec needs a command after the container id, "
+                                                 "or --process FILE"
+                                               : "exec takes either --process FILE or a command, "
+                                                 "not both"));
     if (inv.command == "kill") {
         if (auto sig = parse_signal(o.signal); !sig)
             return fail(std::move(sig.error()));

@@ -23,7 +23,7 @@ struct GlobalOptions {
 // The options of every command in one struct; each command reads the ones it defines.
 struct CommandOptions {
     std::string id;
-    std::string bundle;         // empty: the current directory
+    std::string bundle; // empty: the current directory
     std::string pid_file;
     std::string console_socket;
     std::string signal = "SIGTERM";
@@ -35,6 +35,20 @@ struct CommandOptions {
     bool rootless = false;
     bool no_pivot = false;
     bool no_new_keyring = false;
+
+    // run -d, exec -d; exec's process (--process FILE, or the arguments after the id).
+    bool detach = false;
+    bool tty = false;
+    std::string process_file;
+    std::vector<std::string> args;
+    std::vector<std::string> env; // exec --env KEY=VALUE, in order
+    std::string cwd;
+    std::string user; // UID[:GID]
+
+    unsigned timeout = 10; // stop -t: seconds between SIGTERM and SIGKILL
+    unsigned interval = 5; // events --interval: seconds between stats records
+    bool stats = false;    // events --stats: one record, then exit
+    bool follow = false;   // logs -f
 };
 
 struct Invocation {

@@ -23,5 +23,14 @@ Result<int> cmd_list(Context &ctx, const CommandOptions &o);
 Result<int> cmd_ps(Context &ctx, const CommandOptions &o);
 Result<int> cmd_pause(Context &ctx, const CommandOptions &o);
 Result<int> cmd_resume(Context &ctx, const CommandOptions &o);
+Result<int> cmd_exec(Context &ctx, const CommandOptions &o);
+Result<int> cmd_events(Context &ctx, const CommandOptions &o);
+
+// For people: detached containers under a monitor (run -d), and what goes with them.
+Result<int> cmd_run_detached(Context &ctx, const CommandOptions &o);
+Result<int> cmd_logs(Context &ctx, const CommandOptions &o);
+Result<int> cmd_wait(Context &ctx, const CommandOptions &o);
+Result<int> cmd_stop(Context &ctx, const CommandOptions &o);
+Result<int> cmd_rm(Context &ctx, const CommandOptions &o);
 
 } // namespace berth::host

@@ -8,6 +8,8 @@
 
 #include <berth/driver.h>
 
+#include <array>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -40,5 +42,18 @@ Result<ContainerSession> open_container(Context &ctx, const std::string &id);
 
 // The OCI status word for a driver's status code.
 const char *status_word(berth_container_status s);
+
+// berth's own fd n, or -1 (the driver's /dev/null) when berth was started without it.
+int own_fd(int n);
+
+// Writes `pid` to `file` through a temporary file and a rename, so that an engine polling for
+// it never reads a partial number.
+Result<> write_pid_file(const std::filesystem::path &file, int pid);
+
+// The steps shared by create and run (also detached), up to a container held before its
+// program runs. `stdio` becomes the container's fds 0, 1 and 2 (-1: /dev/null); `flags` are
+// BERTH_CREATE_* bits, to which the options' --no-pivot and --no-new-keyring are added.
+Result<ContainerSession> create_container(Context &ctx, const CommandOptions &o, uint32_t flags,
+                                          std::array<int, 3> stdio);
 
 } // namespace berth::host

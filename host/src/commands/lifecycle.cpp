@@ -19,10 +19,9 @@ namespace berth::host {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-// berth's own fd n, or -1 (the driver's /dev/null) when berth was started without it.
-int own_fd(int n) { return ::fcntl(n, F_GETFD) == -1 ? -1 : n; }
+int own_fd(int n) {
+    return ::fcntl(n, F_GETFD) == -1 ? -1 : n;
+}
 
 Result<> write_pid_file(const fs::path &file, int pid) {
     fs::path tmp = file;
@@ -45,6 +44,8 @@ Result<> write_pid_file(const fs::path &file, int pid) {
     }
     return {};
 }
+
+namespace {
 
 // Applies the feature gate: fields the driver does not declare are refused, or removed with
 // one warning when the configuration allows it.
@@ -69,14 +70,14 @@ Result<> gate_features(Context &ctx, LoadedDriver &driver, nlohmann::json &spec,
         strip_fields(spec, fields);
         return {};
     }
-    return fail(make_error(BERTH_E_NOT_SUPPORTED,
-                           fmt::format("driver {} does not support {} (asked for by {})",
-                                       driver.name(), fmt::join(fields, ", "),
-                                       config_file.string()))
-                    .with_hint(fmt::format("remove them from config.json, pick another driver "
-                                           "with -e, or set drivers.{}.ignore_unsupported: true "
-                                           "in berth.yaml to run without them",
-                                           driver.name())));
+    return fail(
+        make_error(BERTH_E_NOT_SUPPORTED,
+                   fmt::format("driver {} does not support {} (asked for by {})", driver.name(),
+                               fmt::join(fields, ", "), config_file.string()))
+            .with_hint(fmt::format("remove them from config.json, pick another driver "
+                                   "with -e, or set drivers.{}.ignore_unsupported: true "
+                                   "in berth.yaml to run without them",
+                                   driver.name())));
 }
 
 // Removes a container the driver knows nothing of any more, or undoes a create.
@@ -89,15 +90,17 @@ void discard(ContainerSession &s, bool destroy) {
         spdlog::warn("container {}: {}", s.record().id, ok.error().render());
 }
 
-// The steps shared by create and run, up to a container held before its program runs.
-Result<ContainerSession> create_container(Context &ctx, const CommandOptions &o, uint32_t flags) {
+} // namespace
+
+Result<ContainerSession> create_container(Context &ctx, const CommandOptions &o, uint32_t flags,
+                                          std::array<int, 3> stdio) {
     std::error_code ec;
     fs::path bundle = o.bundle.empty() ? fs::current_path(ec) : fs::absolute(o.bundle, ec);
     bundle = bundle.lexically_normal();
     if (!fs::is_directory(bundle, ec))
-        return fail(make_error(BERTH_E_NOT_FOUND, "bundle directory does not exist",
-                               bundle.string())
-                        .with_hint("pass the bundle with -b, or run berth in it"));
+        return fail(
+            make_error(BERTH_E_NOT_FOUND, "bundle directory does not exist", bundle.string())
+                .with_hint("pass the bundle with -b, or run berth in it"));
 
     auto spec = read_bundle_config(bundle);
     if (!spec)
@@ -130,9 +133,9 @@ Result<ContainerSession> create_container(Context &ctx, const CommandOptions &o,
     req.container = s.ref();
     req.config_json = config_json.data();
     req.config_json_len = config_json.size();
-    req.stdin_fd = own_fd(0);
-    req.stdout_fd = own_fd(1);
-    req.stderr_fd = own_fd(2);
+    req.stdin_fd = stdio[0];
+    req.stdout_fd = stdio[1];
+    req.stderr_fd = stdio[2];
     req.console_socket = o.console_socket.empty() ? nullptr : o.console_socket.c_str();
     req.preserve_fds = o.preserve_fds;
     req.flags = flags;
@@ -160,9 +163,11 @@ Result<ContainerSession> create_container(Context &ctx, const CommandOptions &o,
     }
     destroy.cancel();
     spdlog::debug("container {} created (driver {}, pid {})", o.id, s.driver().name(),
-                 created->pid);
+                  created->pid);
     return s;
 }
+
+namespace {
 
 // Waits for the container's init, passing on the signals berth receives.
 Result<int> wait_for_exit(ContainerSession &s, SignalForwarder &fwd) {
@@ -199,17 +204,19 @@ Result<int> wait_for_exit(ContainerSession &s, SignalForwarder &fwd) {
 } // namespace
 
 Result<int> cmd_create(Context &ctx, const CommandOptions &o) {
-    auto s = create_container(ctx, o, BERTH_CREATE_DETACHED);
+    auto s = create_container(ctx, o, BERTH_CREATE_DETACHED, {own_fd(0), own_fd(1), own_fd(2)});
     if (!s)
         return fail(std::move(s.error()));
     return 0;
 }
 
 Result<int> cmd_run(Context &ctx, const CommandOptions &o) {
+    if (o.detach)
+        return cmd_run_detached(ctx, o);
     auto fwd = SignalForwarder::install();
     if (!fwd)
         return fail(std::move(fwd.error()));
-    auto s = create_container(ctx, o, 0);
+    auto s = create_container(ctx, o, 0, {own_fd(0), own_fd(1), own_fd(2)});
     if (!s)
         return fail(std::move(s.error()));
     ScopeGuard cleanup([&] { discard(*s, true); });
@@ -236,8 +243,9 @@ Result<int> cmd_run(Context &ctx, const CommandOptions &o) {
     }
     s->record().status = "stopped";
     if (auto ok = s->driver().destroy(s->ref(), true); !ok)
-        return fail(std::move(ok.error()).in("delete container " + o.id).with_hint(
-            "the record is kept; retry with berth delete --force " + o.id));
+        return fail(std::move(ok.error())
+                        .in("delete container " + o.id)
+                        .with_hint("the record is kept; retry with berth delete --force " + o.id));
     if (auto ok = s->handle().remove(); !ok)
         return fail(std::move(ok.error()));
     return status;
@@ -248,9 +256,8 @@ Result<int> cmd_start(Context &ctx, const CommandOptions &o) {
     if (!s)
         return fail(std::move(s.error()));
     if (s->record().status != "created")
-        return fail(make_error(BERTH_E_STATE,
-                               fmt::format("container {} is {}, not created", o.id,
-                                           s->record().status))
+        return fail(make_error(BERTH_E_STATE, fmt::format("container {} is {}, not created", o.id,
+                                                          s->record().status))
                         .with_hint("only a created container can be started"));
     if (auto ok = s->driver().start(s->ref()); !ok)
         return fail(std::move(ok.error()).in("start container " + o.id));
