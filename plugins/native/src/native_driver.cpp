@@ -1,6 +1,7 @@
 #include "native_driver.hpp"
 
 #include "cgroup.hpp"
+#include "console.hpp"
 #include "net_setup.hpp"
 #include "process.hpp"
 #include "process_namespaces.hpp"
@@ -223,8 +224,8 @@ Result<std::string> NativeDriver::features() {
     // Fields this driver reads nowhere, in the notation of the host's feature gate, so a
     // request that uses them is refused instead of silently run without them.
     nlohmann::json unsupported = {
-        "process.terminal",     "process.consoleSize", "process.selinuxLabel",
-        "process.ioPriority",   "process.scheduler",   "process.execCPUAffinity",
+        "process.selinuxLabel", "process.ioPriority",  "process.scheduler",
+        "process.execCPUAffinity",
         "linux.mountLabel",     "linux.intelRdt",      "linux.personality",
         "linux.timeOffsets",    "linux.memoryPolicy",  "linux.netDevices",
         "linux.seccomp.listenerPath", "linux.namespaces[time]", "hooks"};
@@ -305,10 +306,13 @@ Result<int> NativeDriver::create(const driver::CreateRequest &req) {
     auto process = spec->process();
     if (!process)
         return fail(std::move(process.error()));
-    if (process->terminal)
-        // TODO(#3): allocate a pty inside the container and send its master to console_socket.
-        return fail(make_error(BERTH_E_NOT_SUPPORTED,
-                               "config.json: process.terminal is not supported by driver native"));
+    UniqueFd console;
+    if (process->terminal) {
+        auto c = connect_console_socket(req.console_socket, "config.json");
+        if (!c)
+            return fail(std::move(c.error()));
+        console = std::move(*c);
+    }
     const nlohmann::json &j = spec->json();
     fs::path bundle = ref.bundle;
     if (auto r = validate_rootfs(j, bundle); !r)
@@ -393,6 +397,7 @@ Result<int> NativeDriver::create(const driver::CreateRequest &req) {
     std::copy(std::begin(stdio), std::end(stdio), init.launch.stdio);
     init.launch.preserve_fds = req.preserve_fds;
     init.launch.barrier_fd = barrier.get();
+    init.launch.console_fd = console.get();
     init.spec = std::move(init_spec);
     init.bundle = bundle;
     init.no_pivot = req.flags & BERTH_CREATE_NO_PIVOT;
@@ -634,10 +639,13 @@ Result<int> NativeDriver::exec(const driver::ExecRequest &req) {
     auto process = oci::parse_process(pj, "process.json", "");
     if (!process)
         return fail(std::move(process.error()));
-    if (process->terminal)
-        // TODO(#3): allocate a pty inside the container and send its master to console_socket.
-        return fail(make_error(BERTH_E_NOT_SUPPORTED,
-                               "process.json: terminal is not supported by driver native"));
+    UniqueFd console;
+    if (process->terminal) {
+        auto c = connect_console_socket(req.console_socket, "process.json");
+        if (!c)
+            return fail(std::move(c.error()));
+        console = std::move(*c);
+    }
 
     auto pidfd = open_init_pidfd(*st);
     if (!pidfd)
@@ -661,6 +669,7 @@ Result<int> NativeDriver::exec(const driver::ExecRequest &req) {
     for (int i = 0; i < 3; ++i)
         launch.stdio[i] = stdio[i] < 0 ? null_fd->get() : stdio[i];
     launch.preserve_fds = req.preserve_fds;
+    launch.console_fd = console.get();
 
     auto sync = make_sync_pair();
     if (!sync)

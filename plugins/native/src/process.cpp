@@ -1,5 +1,6 @@
 #include "process.hpp"
 
+#include "console.hpp"
 #include "rootfs.hpp"
 #include "security.hpp"
 
@@ -138,10 +139,14 @@ Result<> install_stdio(const Launch &l) {
                                 .with_hint("process.cwd must exist in the container's root"));
     child_check(sync_fd, apply_rlimits(l.process_json), "apply rlimits");
     child_check(sync_fd, set_oom_score_adj(l.process_json), "set oom_score_adj");
+    // Before the user switch: the pty is opened as root and then given to the user.
+    if (l.console_fd >= 0)
+        child_check(sync_fd, attach_console(l.console_fd, l.process), "set up console");
     child_check(sync_fd, apply_user_and_security(l.process_json, l.linux_config),
                 "apply user and security");
     std::string exe = child_check(sync_fd, resolve_executable(l.process), "prepare process");
-    child_check(sync_fd, install_stdio(l), "set up stdio");
+    if (l.console_fd < 0)
+        child_check(sync_fd, install_stdio(l), "set up stdio");
 
     std::vector<char *> argv, envp;
     for (const auto &a : l.process.args)

@@ -48,6 +48,7 @@ struct Launch {
     int stdio[3] = {-1, -1, -1};  // what becomes 0, 1, 2; never -1 here
     unsigned preserve_fds = 0;
     int barrier_fd = -1;          // init: the exec.fifo, read until start writes to it
+    int console_fd = -1;          // process.terminal: the connected console socket
 };
 
 struct InitRequest {
