@@ -1,5 +1,8 @@
 #include "spec_template.hpp"
 
+#include <berth/common/default_capabilities.hpp>
+#include <berth/common/default_seccomp.hpp>
+
 #include <string>
 #include <vector>
 
@@ -8,14 +11,6 @@ namespace berth::host {
 namespace {
 
 using nlohmann::json;
-
-// Docker's default capability set: enough for ordinary images (package managers change
-// owners, bind low ports, switch users), nothing that reaches past the container.
-const std::vector<std::string> default_capabilities = {
-    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
-    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-    "CAP_KILL",    "CAP_AUDIT_WRITE"};
 
 json mount(const std::string &dest, const std::string &type, const std::string &source,
            std::vector<std::string> options) {
@@ -79,7 +74,7 @@ void make_rootless(json &spec, unsigned uid, unsigned gid) {
 } // namespace
 
 nlohmann::json default_spec(bool rootless, unsigned uid, unsigned gid) {
-    json caps = default_capabilities;
+    json caps = default_capability_names();
     json spec = {
         {"ociVersion", oci_version},
         {"process",
@@ -107,7 +102,8 @@ nlohmann::json default_spec(bool rootless, unsigned uid, unsigned gid) {
             "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
             "/proc/scsi"}},
           {"readonlyPaths",
-           {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}}};
+           {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}},
+          {"seccomp", default_seccomp_profile()}}}};
     if (rootless)
         make_rootless(spec, uid, gid);
     return spec;

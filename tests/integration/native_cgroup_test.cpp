@@ -359,7 +359,7 @@ TEST_CASE("stats report the cgroup's cpu time, memory and pids", "[root][cgroup1
         auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
         volatile unsigned long spin = 0;
         while (std::chrono::steady_clock::now() < until)
-            ++spin;
+            spin = spin + 1;
         if (::write(ready[1], "x", 1) != 1)
             return 1;
         return sleep_forever();

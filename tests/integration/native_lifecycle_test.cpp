@@ -216,9 +216,10 @@ namespace {
 
 // Creates a container from `bundle` that must fail with `code` and `message`, then checks
 // that no process, cgroup, mount or state file of it is left.
+template <class Matcher>
 void expect_failed_create(Sandbox &sb, NativeClient &d, const std::string &name,
                           const berth::test::fs::path &bundle, berth_status code,
-                          const Catch::MatcherBase<std::string> &message) {
+                          const Matcher &message) {
     auto c = d.container(sb, name, bundle);
     auto o = d.create(c);
     CHECK(o.code == code);
@@ -298,4 +299,31 @@ TEST_CASE("native driver declares its namespaces and what it cannot do", "[unit]
     CHECK(std::find(unsupported.begin(), unsupported.end(), "process.terminal") !=
           unsupported.end());
     CHECK(f["linux"]["cgroup"]["v1"] == true);
+}
+
+TEST_CASE("native driver reports a container the OOM killer stopped, once", "[root][cgroup1]") {
+    require_native();
+    Sandbox sb;
+    NativeClient d;
+    // The shell holds all of /dev/zero's first 256 MiB in a variable: far past the limit.
+    auto b = native_bundle(sb, "oom", {"sh", "-c", "x=$(head -c 268435456 /dev/zero | tr '\\0' a)"},
+                           [](json &s) {
+                               s["linux"]["resources"]["memory"] = {{"limit", 16 * 1024 * 1024},
+                                                                    {"swap", 16 * 1024 * 1024}};
+                           });
+    auto c = d.container(sb, "oom", b);
+    auto o = d.create(c);
+    INFO(o.message);
+    REQUIRE(o);
+    REQUIRE(d.start(c));
+    CHECK(NativeClient::wait_exit(c.pid, 60) != 0);
+    CHECK(d.status(c) == BERTH_STATUS_STOPPED);
+    const std::string warning = "container " + c.id + ": the kernel's OOM killer killed a process "
+                                "of it in cgroup " + sb.prefix() + "/oom (raise "
+                                "linux.resources.memory.limit)";
+    CHECK(d.logged(BERTH_LOG_WARN, warning));
+    d.logs.clear();
+    REQUIRE(d.destroy(c, false));
+    CHECK_FALSE(d.logged(BERTH_LOG_WARN, "OOM"));
+    CHECK(sb.leftovers().empty());
 }

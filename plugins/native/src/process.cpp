@@ -70,16 +70,17 @@ Deadline child_deadline() { return Clock::now() + setup_timeout; }
 
 [[noreturn]] void child_fail(int fd, Error e) { report_and_exit(fd, e); }
 
+// `step` names the step in the error, unless the callee already does (nullptr).
 template <class T> T child_check(int fd, Result<T> r, const char *step) {
     if (!r)
-        child_fail(fd, std::move(r.error()).in(step));
+        child_fail(fd, step ? std::move(r.error()).in(step) : std::move(r.error()));
     if constexpr (!std::is_void_v<T>)
         return std::move(*r);
 }
 
 void child_check(int fd, Result<> r, const char *step) {
     if (!r)
-        child_fail(fd, std::move(r.error()).in(step));
+        child_fail(fd, step ? std::move(r.error()).in(step) : std::move(r.error()));
 }
 
 // PATH lookup as execvp would do it, but with the container's PATH, in its root.
@@ -137,13 +138,12 @@ Result<> install_stdio(const Launch &l) {
                                 .with_code(BERTH_E_INVALID_SPEC)
                                 .in("prepare process")
                                 .with_hint("process.cwd must exist in the container's root"));
-    child_check(sync_fd, apply_rlimits(l.process_json), "apply rlimits");
-    child_check(sync_fd, set_oom_score_adj(l.process_json), "set oom_score_adj");
+    child_check(sync_fd, apply_rlimits(l.process_json), nullptr);
+    child_check(sync_fd, set_oom_score_adj(l.process_json), nullptr);
     // Before the user switch: the pty is opened as root and then given to the user.
     if (l.console_fd >= 0)
         child_check(sync_fd, attach_console(l.console_fd, l.process), "set up console");
-    child_check(sync_fd, apply_user_and_security(l.process_json, l.linux_config),
-                "apply user and security");
+    child_check(sync_fd, apply_user_and_security(l.process_json, l.linux_config), nullptr);
     std::string exe = child_check(sync_fd, resolve_executable(l.process), "prepare process");
     if (l.console_fd < 0)
         child_check(sync_fd, install_stdio(l), "set up stdio");
@@ -222,7 +222,7 @@ void await_go(int sync_fd) {
         errno != ENOSYS)
         child_fail(sync_fd, sys_error("join new session keyring").in("set up keyring"));
     if (plan.new_mountns)
-        child_check(sync_fd, setup_rootfs(req.spec, req.bundle, req.no_pivot), "set up rootfs");
+        child_check(sync_fd, setup_rootfs(req.spec, req.bundle, req.no_pivot), nullptr);
     launch(req.launch, sync_fd);
 }
 
