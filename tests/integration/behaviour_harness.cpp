@@ -111,6 +111,27 @@ bool AbiDriver::lists_unsupported(const std::string &field) {
     return false;
 }
 
+void AbiDriver::strip_unsupported(nlohmann::json &spec) {
+    auto ann = features().value("annotations", nlohmann::json::object());
+    if (!ann.contains("org.berth.unsupported"))
+        return;
+    auto v = ann["org.berth.unsupported"];
+    auto list = v.is_string() ? nlohmann::json::parse(v.get<std::string>()) : v;
+    for (const auto &item : list) {
+        const std::string path = item.get<std::string>();
+        nlohmann::json *parent = &spec;
+        std::string key = path;
+        for (auto dot = key.find('.'); dot != std::string::npos && parent != nullptr;
+             dot = key.find('.')) {
+            auto it = parent->find(key.substr(0, dot));
+            parent = it != parent->end() && it->is_object() ? &*it : nullptr;
+            key = key.substr(dot + 1);
+        }
+        if (parent != nullptr)
+            parent->erase(key);
+    }
+}
+
 void AbiDriver::require_namespace(const std::string &ns) {
     auto list = features().value("linux", nlohmann::json::object())
                     .value("namespaces", nlohmann::json::array());
@@ -179,7 +200,7 @@ Outcome AbiDriver::state(const Container &c, berth_state_result *out) {
     BERTH_TEST_REF_OP(state, out);
 }
 Outcome AbiDriver::kill(const Container &c, int sig, bool all) {
-    BERTH_TEST_REF_OP(kill, sig, all ? BERTH_KILL_ALL : 0u);
+    BERTH_TEST_REF_OP(kill, sig, all ? uint32_t{BERTH_KILL_ALL} : 0u);
 }
 Outcome AbiDriver::destroy(const Container &c, bool force) {
     BERTH_TEST_REF_OP(destroy, force ? 1 : 0);

@@ -43,6 +43,9 @@ public:
     // Skips unless the driver claims cgroup support and does not list `field` as unsupported.
     void require_cgroup_field(const std::string &field);
     bool lists_unsupported(const std::string &field);
+    // Removes from `spec` every field the driver lists as unsupported, as the host does for a
+    // driver configured with ignore_unsupported: the driver is asked for what it claims.
+    void strip_unsupported(nlohmann::json &spec);
 
     Outcome probe(std::string *reason = nullptr);
 

@@ -88,9 +88,8 @@ TEST_CASE("an unknown command is one line on stderr naming the commands", "[unit
     RunResult r = sb.berth({"launch", "c1"});
     CHECK(r.exit_code == 2);
     CHECK(r.out.empty());
-    CHECK(r.err == "berth: unknown command \"launch\" (commands: create, delete, drivers, "
-                   "features, kill, list, pause, ps, resume, run, spec, start, state, version) "
-                   "(hint: run berth --help for the commands and options)\n");
+    CHECK(r.err == "berth: unknown command \"launch\" (commands: create, delete, drivers, events, exec, features, kill, list, logs, pause, ps, resume, rm, run, spec, start, state, stop, version, wait) (hint: run berth --help "
+                   "for the commands and options)\n");
 }
 
 TEST_CASE("commands on an unknown container say it does not exist", "[unit]") {
@@ -152,7 +151,7 @@ TEST_CASE("errors are JSON lines with --log-format json, as engines expect", "[u
     CHECK(line["time"].is_string());
 }
 
-TEST_CASE("--log sends berth's messages to a file instead of stderr", "[unit]") {
+TEST_CASE("global --log sends berth's messages to a file instead of stderr", "[unit]") {
     Sandbox sb;
     fs::path log = sb.dir() / "berth.log";
     RunResult r = sb.berth({"--log", log.string(), "--log-format", "json", "state", "x1"});

@@ -95,10 +95,26 @@ std::vector<std::string> podman_processes(const Sandbox &sb) {
     return found;
 }
 
+// podman with the cgroupfs manager moves conmon into <cgroup parent>/conmon and leaves that
+// cgroup behind when conmon exits; it is podman's, removed here once conmon is gone.
+void remove_conmon_cgroups(const Sandbox &sb) {
+    std::error_code ec;
+    std::vector<fs::path> hierarchies = {"/sys/fs/cgroup"};
+    for (const auto &e : fs::directory_iterator("/sys/fs/cgroup", ec))
+        if (e.is_directory())
+            hierarchies.push_back(e.path());
+    for (const auto &h : hierarchies) {
+        fs::path conmon = h / sb.cgroup_parent() / "conmon";
+        if (fs::exists(conmon, ec))
+            CHECK(::rmdir(conmon.c_str()) == 0);
+    }
+}
+
 void reset_podman(const Podman &podman) {
     RunResult reset = podman({"system", "reset", "--force"});
     INFO(reset.err);
     CHECK(reset.exit_code == 0);
+    remove_conmon_cgroups(podman.sb);
 }
 
 } // namespace

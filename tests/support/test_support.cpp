@@ -56,11 +56,20 @@ std::vector<fs::path> cgroup_roots() {
     return roots;
 }
 
+// Sandboxes alive now: skip() ends the process without unwinding, so it cleans them up.
+std::vector<Sandbox *> &live_sandboxes() {
+    static std::vector<Sandbox *> live;
+    return live;
+}
+
 } // namespace
+
+void clean_up_live_sandboxes();
 
 void skip(const std::string &why) {
     std::cout << "SKIPPED: " << why << std::endl;
     std::cerr << "SKIPPED: " << why << std::endl;
+    clean_up_live_sandboxes();
     std::_Exit(77);
 }
 
@@ -155,6 +164,7 @@ Sandbox::Sandbox() {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     write_config();
+    live_sandboxes().push_back(this);
 }
 
 void Sandbox::write_config() const {
@@ -182,7 +192,7 @@ fs::path Sandbox::bundle(const std::string &name, const std::vector<std::string>
           {"env", {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "BERTH_TEST_SANDBOX=" + prefix_}},
           {"cwd", "/"}}},
         {"root", {{"path", rootfs_dir().string()}, {"readonly", true}}},
-        {"linux", {{"cgroupsPath", prefix_ + "/" + name}}}};
+        {"linux", {{"cgroupsPath", "/" + prefix_ + "/" + name}}}};
     if (edit)
         edit(spec);
     write_file(b / "config.json", spec.dump(2));
@@ -209,10 +219,13 @@ std::vector<std::string> Sandbox::leftovers() const {
     for (const auto &root : cgroup_roots()) {
         std::error_code ec;
         fs::path parent = root / prefix_;
-        if (!fs::exists(parent, ec))
-            continue;
-        for (const auto &e : fs::directory_iterator(parent, ec))
-            if (e.is_directory())
+        if (fs::exists(parent, ec))
+            for (const auto &e : fs::directory_iterator(parent, ec))
+                if (e.is_directory())
+                    found.push_back("cgroup: " + e.path().string());
+        // Containers without a cgroupsPath land below the drivers' default parent, by id.
+        for (const auto &e : fs::directory_iterator(root / "berth", ec))
+            if (e.is_directory() && e.path().filename().string().rfind(prefix_ + "-", 0) == 0)
                 found.push_back("cgroup: " + e.path().string());
     }
     const std::string marker = "BERTH_TEST_SANDBOX=" + prefix_;
@@ -240,16 +253,25 @@ std::vector<std::string> Sandbox::leftovers() const {
     return found;
 }
 
+void clean_up_live_sandboxes() {
+    for (Sandbox *sb : live_sandboxes())
+        sb->clean_up();
+}
+
 Sandbox::~Sandbox() {
     auto left = leftovers();
     for (const auto &l : left)
         UNSCOPED_INFO("left behind: " << l);
     CHECK(left.empty());
-    // Clean up whatever a failing test left, so one failure does not leak into the machine.
-    for (const auto &l : left) {
+    clean_up();
+    std::erase(live_sandboxes(), this);
+}
+
+void Sandbox::clean_up() const {
+    // Whatever a failing test left, so one failure does not leak into the machine.
+    for (const auto &l : leftovers())
         if (l.rfind("process: ", 0) == 0)
             kill(std::stoi(l.substr(9)), SIGKILL);
-    }
     std::ifstream in("/proc/self/mountinfo");
     std::string line;
     std::vector<std::string> mounts;
@@ -263,16 +285,11 @@ Sandbox::~Sandbox() {
     }
     for (auto it = mounts.rbegin(); it != mounts.rend(); ++it)
         umount2(it->c_str(), MNT_DETACH);
-    for (const auto &root : cgroup_roots()) {
-        std::error_code ec;
-        fs::path parent = root / prefix_;
-        if (!fs::exists(parent, ec))
-            continue;
-        for (const auto &e : fs::directory_iterator(parent, ec))
-            if (e.is_directory())
-                rmdir(e.path().c_str());
-        rmdir(parent.c_str());
-    }
+    for (const auto &l : leftovers())
+        if (l.rfind("cgroup: ", 0) == 0)
+            rmdir(l.substr(8).c_str());
+    for (const auto &root : cgroup_roots())
+        rmdir((root / prefix_).c_str());
     std::error_code ec;
     fs::remove_all(dir_, ec);
 }

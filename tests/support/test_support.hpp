@@ -45,7 +45,7 @@ public:
     fs::path dir() const { return dir_; }                  // scratch directory of this test
     fs::path state_root() const { return dir_ / "state"; }
     fs::path config_path() const { return dir_ / "berth.yaml"; }
-    std::string cgroup_parent() const { return prefix_; }  // relative cgroup parent
+    std::string cgroup_parent() const { return prefix_; }  // cgroup parent, below each hierarchy root
     std::string id(const std::string &name) const { return prefix_ + "-" + name; }
 
     // Extra YAML appended to the generated berth.yaml (e.g. driver options); rewrites it.
@@ -65,6 +65,9 @@ public:
     // Things of this sandbox still on the machine: mounts, cgroups, processes whose command
     // line or cgroup names prefix(), and anything under the state root. Empty when clean.
     std::vector<std::string> leftovers() const;
+
+    // Kills the sandbox's processes and removes its mounts, cgroups and scratch directory.
+    void clean_up() const;
 
 private:
     std::string prefix_;
