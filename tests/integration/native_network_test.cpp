@@ -317,6 +317,46 @@ TEST_CASE("a published TCP port answers from the host at 127.0.0.1 and the conta
     CHECK(sb.leftovers().empty());
 }
 
+TEST_CASE("a published port keeps working while another state root's last container goes",
+          "[root][net]") {
+    require_native();
+    // Two state roots (two sandboxes), each with a network of its own; berth's nftables table
+    // is the host's, shared by both.
+    Sandbox sa, sb;
+    TestNetwork na, nb;
+    nb.name += "b";
+    nb.bridge += "b";
+    nb.prefix = "10.214." + std::to_string(nb.pid % 256) + ".";
+    nb.subnet = nb.prefix + "0/24";
+    nb.gateway = nb.prefix + "1";
+    NativeClient da(na.options(sa)), db(nb.options(sb));
+    REQUIRE(da.init_status == BERTH_OK);
+    REQUIRE(db.init_status == BERTH_OK);
+    std::vector<NativeContainer> web, other;
+    web.push_back(da.container(
+        sa, "web",
+        net_bundle(sa, na, "web", {"sh", "-c", "while true; do echo hello-web | nc -l -p 80; done"},
+                   std::to_string(na.tcp_port) + ":80/tcp")));
+    auto o = da.create(web[0]);
+    INFO(o.message);
+    REQUIRE(o);
+    REQUIRE(da.start(web[0]));
+    CHECK(tcp_read("127.0.0.1", na.tcp_port, "hello-web\n") == "hello-web\n");
+
+    other.push_back(db.container(sb, "other", net_bundle(sb, nb, "other", {"sleep", "60"})));
+    o = db.create(other[0]);
+    INFO(o.message);
+    REQUIRE(o);
+    destroy_all(db, other);
+    check_network_clean(sb, nb, {other[0].id});
+
+    CHECK(tcp_read("127.0.0.1", na.tcp_port, "hello-web\n") == "hello-web\n");
+    destroy_all(da, web);
+    check_network_clean(sa, na, {web[0].id});
+    CHECK(sa.leftovers().empty());
+    CHECK(sb.leftovers().empty());
+}
+
 TEST_CASE("a published UDP port answers from the host at 127.0.0.1", "[root][net]") {
     require_native();
     Sandbox sb;

@@ -193,14 +193,31 @@ Result<int> Firewall::delete_tagged(const std::string &tag) {
     return n;
 }
 
-Result<bool> Firewall::delete_table() {
+Result<bool> Firewall::delete_table_if_unused() {
     auto rules = list();
     if (!rules)
         return fail(std::move(rules.error()));
     if (!*rules)
         return false;
-    if (auto r = run(fmt::format("delete table ip {}", firewall_table), "delete table"); !r)
+    // The table is shared by every state root on the host: another one's rules keep it.
+    std::string cmds;
+    for (const auto &r : **rules) {
+        if (!r.comment.empty())
+            return false;
+        cmds += fmt::format("delete rule ip {} {} handle {}\n", firewall_table, r.chain,
+                            r.handle);
+    }
+    // Chains, not the table, are deleted first: the kernel refuses to delete a chain that
+    // still holds rules, so a rule another process added since the listing aborts the whole
+    // transaction instead of being lost with the table.
+    for (const char *chain : {"prerouting", "output", "postrouting", "publish"})
+        cmds += fmt::format("delete chain ip {} {}\n", firewall_table, chain);
+    cmds += fmt::format("delete table ip {}\n", firewall_table);
+    if (auto r = run(cmds, "delete table"); !r) {
+        if (r.error().op.find("Device or resource busy") != std::string::npos)
+            return false;
         return fail(std::move(r.error()));
+    }
     return true;
 }
 

@@ -66,8 +66,9 @@ public:
     // Deletes every rule whose comment is `tag`; returns how many there were.
     Result<int> delete_tagged(const std::string &tag);
 
-    // Deletes the whole table; false when it did not exist.
-    Result<bool> delete_table();
+    // Deletes the table when no rule of any container or network is left in it (another
+    // state root's containers may use it); false when it was kept or did not exist.
+    Result<bool> delete_table_if_unused();
 
 private:
     struct Free {

@@ -221,7 +221,7 @@ Result<> remove_unused(NetworkLock &lock, NetlinkSocket &nl, Firewall &fw,
             keep(sys_error("remove network state", dir.string(), ec.value()));
     }
     if (network_names(lock.root()).empty()) {
-        if (auto r = fw.delete_table(); !r)
+        if (auto r = fw.delete_table_if_unused(); !r)
             keep(std::move(r.error()));
         lock.remove_root_if_empty();
     }
