@@ -26,6 +26,7 @@ import tempfile
 import time
 
 CLONE_NEWNS = 0x00020000
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -35,8 +36,18 @@ def setns(fd, nstype):
         raise OSError(err, f"setns: {os.strerror(err)}")
 
 
-def timed_run(argv, mnt_ns_fd=None):
-    """Runs argv to completion; returns (seconds, max RSS in KiB, exit status)."""
+def timed_run(argv, mnt_ns_fd=None, measure_rss=False):
+    """Runs argv to completion; returns (seconds, max RSS in KiB, exit status).
+
+    The RSS is read through GNU time (package `time`), the small parent of the measured
+    command: a child forked from this Python process would carry Python's own peak into
+    ru_maxrss, which exec does not reset. Timed runs do without it: its own fork and exec
+    would add to every runtime's latency."""
+    measure_rss = measure_rss and GNU_TIME
+    if measure_rss:
+        fd, out = tempfile.mkstemp(prefix="berth-bench-rss-")
+        os.close(fd)
+        argv = [GNU_TIME, "-q", "-f", "%M", "-o", out] + argv
     start = time.perf_counter_ns()
     pid = os.fork()
     if pid == 0:
@@ -50,9 +61,15 @@ def timed_run(argv, mnt_ns_fd=None):
         except BaseException as e:  # noqa: BLE001 - report anything, never return
             os.write(2, f"exec {argv[0]}: {e}\n".encode())
         os._exit(127)
-    _, status, usage = os.wait4(pid, 0)
+    _, status, _ = os.wait4(pid, 0)
     elapsed = (time.perf_counter_ns() - start) / 1e9
-    return elapsed, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+    maxrss = 0
+    if measure_rss:
+        with open(out) as f:
+            lines = f.read().split()
+        os.unlink(out)
+        maxrss = int(lines[-1]) if lines else 0
+    return elapsed, maxrss, os.waitstatus_to_exitcode(status)
 
 
 def main():
@@ -119,28 +136,35 @@ def main():
         names = list(runtimes)
         times = {n: [] for n in names}
         rss = {n: [] for n in names}
-        for i in range(args.rounds):
+        memory_rounds = 5 if GNU_TIME else 0
+        for i in range(args.rounds + memory_rounds):
+            measure_rss = i >= args.rounds
             order = names[i % len(names):] + names[:i % len(names)]
             for n in order:
                 with_cgroup(f"{n}{i}")
                 secs, maxrss, code = timed_run(runtimes[n](i),
-                                               crun_ns if n == "crun" else None)
+                                               crun_ns if n == "crun" else None, measure_rss)
                 if code != 0:
                     sys.exit(f"start_latency: {n} run {i} exited {code}")
-                times[n].append(secs)
-                rss[n].append(maxrss)
+                if measure_rss:
+                    rss[n].append(maxrss)
+                else:
+                    times[n].append(secs)
 
         print(f"{args.rounds} interleaved rounds of a busybox `true` container")
         print(f"{'runtime':8} {'median ms':>10} {'p90 ms':>8} {'max RSS KiB':>12}")
         med = {n: statistics.median(times[n]) for n in names}
         for n in names:
             p90 = sorted(times[n])[int(0.9 * (len(times[n]) - 1))]
-            print(f"{n:8} {med[n] * 1e3:10.2f} {p90 * 1e3:8.2f} {max(rss[n]):12d}")
+            peak = f"{max(rss[n]):12d}" if rss[n] else f"{'n/a':>12}"
+            print(f"{n:8} {med[n] * 1e3:10.2f} {p90 * 1e3:8.2f} {peak}")
         for other in ("crun", "runc", "floor"):
             if other in med:
                 print(f"berth/{other} median ratio: {med['berth'] / med[other]:.2f}")
+        if not GNU_TIME:
+            print("max RSS not measured: install GNU time (apt-get install time)")
         for other in ("crun", "runc"):
-            if other in rss:
+            if other in rss and rss[other]:
                 print(f"berth/{other} max RSS ratio: {max(rss['berth']) / max(rss[other]):.2f}")
     finally:
         if sleeper:

@@ -1,12 +1,18 @@
 #include "elf_file.hpp"
 
+#include <berth/common/unique_fd.hpp>
+
 #include <elf.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <fmt/format.h>
 
 #include <cstring>
 #include <fstream>
-#include <iterator>
+#include <string_view>
+#include <utility>
 
 namespace berth::host {
 namespace {
@@ -25,7 +31,7 @@ uint16_t read_u16(const unsigned char *p, unsigned char data) {
 }
 
 // e_type and e_machine sit at the same offsets in ELF32 and ELF64 headers.
-bool read_identity(const std::string &bytes, ElfIdentity &id) {
+bool read_identity(std::string_view bytes, ElfIdentity &id) {
     if (bytes.size() < 20 || std::memcmp(bytes.data(), ELFMAG, SELFMAG) != 0)
         return false;
     const auto *p = reinterpret_cast<const unsigned char *>(bytes.data());
@@ -51,7 +57,7 @@ const ElfIdentity &own_identity() {
 }
 
 template <class Ehdr, class Shdr, class Sym>
-Result<std::vector<std::string>> dynamic_symbols(const std::string &bytes) {
+Result<std::vector<std::string>> dynamic_symbols(std::string_view bytes) {
     Error truncated = make_error(BERTH_E_FAILED, "not an ELF shared object (truncated headers)");
     if (bytes.size() < sizeof(Ehdr))
         return fail(truncated);
@@ -94,6 +100,42 @@ Result<std::vector<std::string>> dynamic_symbols(const std::string &bytes) {
     return names;
 }
 
+// A read-only, private mapping of a whole file: only the pages the ELF walk touches (headers,
+// section table, dynamic symbols) are read from disk, not the debug information around them.
+class MappedFile {
+public:
+    static Result<MappedFile> open(const std::filesystem::path &file) {
+        UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd)
+            return fail(sys_error("open", file.string()));
+        struct stat st;
+        if (::fstat(fd.get(), &st) != 0)
+            return fail(sys_error("stat", file.string()));
+        MappedFile m;
+        if (!S_ISREG(st.st_mode) || st.st_size == 0)
+            return m;
+        void *p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE,
+                         fd.get(), 0);
+        if (p == MAP_FAILED)
+            return fail(sys_error("map", file.string()));
+        m.data_ = static_cast<const char *>(p);
+        m.size_ = static_cast<size_t>(st.st_size);
+        return m;
+    }
+    MappedFile(MappedFile &&o) noexcept : data_(std::exchange(o.data_, nullptr)), size_(o.size_) {}
+    MappedFile &operator=(MappedFile &&) = delete;
+    ~MappedFile() {
+        if (data_ != nullptr)
+            ::munmap(const_cast<char *>(data_), size_);
+    }
+    std::string_view bytes() const { return {data_ == nullptr ? "" : data_, size_}; }
+
+private:
+    MappedFile() = default;
+    const char *data_ = nullptr;
+    size_t size_ = 0;
+};
+
 } // namespace
 
 std::string elf_machine_name(unsigned machine) {
@@ -124,10 +166,10 @@ std::string elf_machine_name(unsigned machine) {
 }
 
 Result<ElfSummary> inspect_elf(const std::filesystem::path &file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in)
-        return fail(sys_error("open", file.string()));
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto mapped = MappedFile::open(file);
+    if (!mapped)
+        return fail(std::move(mapped.error()));
+    std::string_view bytes = mapped->bytes();
 
     ElfIdentity id;
     if (!read_identity(bytes, id))
