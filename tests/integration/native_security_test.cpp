@@ -59,9 +59,10 @@ TEST_CASE("/proc/self/status shows the requested capability sets, NoNewPrivs and
           {"inheritable", {"CAP_KILL", "CAP_NET_BIND_SERVICE"}},
           {"ambient", json::array({"CAP_NET_BIND_SERVICE"})}}},
     };
-    json linux_config = {{"seccomp", berth::default_seccomp_profile()}};
+    auto seccomp = berth::native::compile_seccomp(berth::default_seccomp_profile());
+    REQUIRE(seccomp);
     auto o = run_in_child(0, [&] {
-        auto r = berth::native::apply_user_and_security(process, linux_config);
+        auto r = berth::native::apply_user_and_security(process, &*seccomp);
         if (!r)
             return "error: " + r.error().render();
         return status_lines(
@@ -82,9 +83,10 @@ TEST_CASE("the default seccomp profile blocks namespaces and mounts with EPERM a
           "[root]") {
     require_root();
     json process = {{"noNewPrivileges", true}};
-    json linux_config = {{"seccomp", berth::default_seccomp_profile()}};
+    auto seccomp = berth::native::compile_seccomp(berth::default_seccomp_profile());
+    REQUIRE(seccomp);
     auto o = run_in_child(0, [&] {
-        auto r = berth::native::apply_user_and_security(process, linux_config);
+        auto r = berth::native::apply_user_and_security(process, &*seccomp);
         if (!r)
             return "error: " + r.error().render();
         std::string out = "unshare: " + syscall_errno(unshare(CLONE_NEWUTS)) + "\n";
@@ -122,9 +124,10 @@ TEST_CASE("a syscall the profile blocks fails with the profile's errno, matching
             std::vector<std::string>{"no_such_syscall_in_any_kernel"});
     // Without no_new_privs the filter is loaded while the process still holds CAP_SYS_ADMIN.
     json process = {{"noNewPrivileges", false}};
-    json linux_config = {{"seccomp", profile}};
+    auto seccomp = berth::native::compile_seccomp(profile);
+    REQUIRE(seccomp);
     auto o = run_in_child(0, [&] {
-        auto r = berth::native::apply_user_and_security(process, linux_config);
+        auto r = berth::native::apply_user_and_security(process, &*seccomp);
         if (!r)
             return "error: " + r.error().render();
         struct utsname u;
@@ -167,7 +170,7 @@ TEST_CASE("the container process switches to its user, groups and umask and keep
 
 TEST_CASE("an unknown capability name is refused with the set and the name", "[unit]") {
     json spec = {{"process", {{"capabilities", {{"bounding", {"CAP_CHOWN", "CAP_FLY"}}}}}}};
-    auto r = berth::native::validate_security(spec);
+    auto r = berth::native::prepare_security(spec);
     REQUIRE_FALSE(r);
     REQUIRE(r.error().render() ==
             "check process security settings: process.capabilities.bounding: unknown capability "
@@ -176,12 +179,12 @@ TEST_CASE("an unknown capability name is refused with the set and the name", "[u
 
 TEST_CASE("a bad seccomp profile is refused before anything is set up", "[unit]") {
     json spec = {{"linux", {{"seccomp", {{"defaultAction", "SCMP_ACT_SOMETIMES"}}}}}};
-    auto r = berth::native::validate_security(spec);
+    auto r = berth::native::prepare_security(spec);
     REQUIRE_FALSE(r);
-    REQUIRE(r.error().render() == "check process security settings: check seccomp profile: "
+    REQUIRE(r.error().render() == "check process security settings: compile seccomp profile: "
                                   "unknown seccomp action `SCMP_ACT_SOMETIMES`");
     spec["linux"]["seccomp"] = berth::default_seccomp_profile();
-    REQUIRE(berth::native::validate_security(spec));
+    REQUIRE(berth::native::prepare_security(spec));
 }
 
 TEST_CASE("an AppArmor profile is refused where AppArmor is absent", "[unit]") {
@@ -189,7 +192,7 @@ TEST_CASE("an AppArmor profile is refused where AppArmor is absent", "[unit]") {
         slurp("/sys/module/apparmor/parameters/enabled") == "Y\n")
         skip("AppArmor is enabled on this host");
     json spec = {{"process", {{"apparmorProfile", "berth-test"}}}};
-    auto r = berth::native::validate_security(spec);
+    auto r = berth::native::prepare_security(spec);
     REQUIRE_FALSE(r);
     REQUIRE(r.error().render() ==
             "check process security settings: AppArmor is not enabled on this host, cannot apply "

@@ -317,8 +317,9 @@ Result<int> NativeDriver::create(const driver::CreateRequest &req) {
     fs::path bundle = ref.bundle;
     if (auto r = validate_rootfs(j, bundle); !r)
         return fail(std::move(r.error()));
-    if (auto r = validate_security(j); !r)
-        return fail(std::move(r.error()));
+    auto seccomp = prepare_security(j);
+    if (!seccomp)
+        return fail(std::move(seccomp.error()));
     auto plan = plan_namespaces(j);
     if (!plan)
         return fail(std::move(plan.error()));
@@ -393,7 +394,7 @@ Result<int> NativeDriver::create(const driver::CreateRequest &req) {
     InitRequest init;
     init.launch.process = std::move(*process);
     init.launch.process_json = j.at("process");
-    init.launch.linux_config = j.value("linux", nlohmann::json());
+    init.launch.seccomp = std::move(*seccomp);
     std::copy(std::begin(stdio), std::end(stdio), init.launch.stdio);
     init.launch.preserve_fds = req.preserve_fds;
     init.launch.barrier_fd = barrier.get();
@@ -661,7 +662,13 @@ Result<int> NativeDriver::exec(const driver::ExecRequest &req) {
     Launch launch;
     launch.process = std::move(*process);
     launch.process_json = pj;
-    launch.linux_config = st->linux_config;
+    if (const auto &profile = st->linux_config.value("seccomp", nlohmann::json());
+        !profile.is_null()) {
+        auto program = compile_seccomp(profile);
+        if (!program)
+            return fail(std::move(program.error()).in("prepare exec"));
+        launch.seccomp = std::move(*program);
+    }
     int stdio[3] = {req.stdin_fd, req.stdout_fd, req.stderr_fd};
     auto null_fd = dev_null_if_needed(stdio);
     if (!null_fd)

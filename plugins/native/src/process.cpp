@@ -143,7 +143,7 @@ Result<> install_stdio(const Launch &l) {
     // Before the user switch: the pty is opened as root and then given to the user.
     if (l.console_fd >= 0)
         child_check(sync_fd, attach_console(l.console_fd, l.process), "set up console");
-    child_check(sync_fd, apply_user_and_security(l.process_json, l.linux_config), nullptr);
+    child_check(sync_fd, apply_user_and_security(l.process_json, l.seccomp ? &*l.seccomp : nullptr), nullptr);
     std::string exe = child_check(sync_fd, resolve_executable(l.process), "prepare process");
     if (l.console_fd < 0)
         child_check(sync_fd, install_stdio(l), "set up stdio");

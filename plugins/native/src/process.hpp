@@ -7,6 +7,7 @@
 
 #include "process_namespaces.hpp"
 #include "process_sync.hpp"
+#include "seccomp.hpp"
 
 #include <berth/common/error.hpp>
 #include <berth/common/oci_spec.hpp>
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <optional>
 
 namespace berth::native {
 
@@ -44,7 +46,7 @@ private:
 struct Launch {
     oci::Process process;
     nlohmann::json process_json;  // the raw object, for the security functions
-    nlohmann::json linux_config;  // the spec's linux object (seccomp), may be null
+    std::optional<SeccompProgram> seccomp; // compiled by the parent, loaded by the child
     int stdio[3] = {-1, -1, -1};  // what becomes 0, 1, 2; never -1 here
     unsigned preserve_fds = 0;
     int barrier_fd = -1;          // init: the exec.fifo, read until start writes to it

@@ -1,6 +1,14 @@
 #include "seccomp.hpp"
 
+#include <berth/common/unique_fd.hpp>
+
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
@@ -202,20 +210,49 @@ Result<Filter> compile(const json &profile) {
 
 } // namespace
 
-Result<> check_seccomp(const json &profile) {
+Result<SeccompProgram> compile_seccomp(const json &profile) {
     auto filter = compile(profile);
     if (!filter)
-        return fail(std::move(filter.error().in("check seccomp profile")));
-    return {};
+        return fail(std::move(filter.error().in("compile seccomp profile")));
+    // libseccomp 2.5 exports only to a file descriptor: a memfd, read back whole.
+    UniqueFd mem(::memfd_create("berth-seccomp", MFD_CLOEXEC));
+    if (!mem)
+        return fail(sys_error("memfd_create").in("compile seccomp profile"));
+    if (int rc = seccomp_export_bpf(filter->get(), mem.get()); rc != 0)
+        return fail(sys_error("export seccomp filter", {}, -rc).in("compile seccomp profile"));
+    off_t size = ::lseek(mem.get(), 0, SEEK_END);
+    if (size <= 0 || size % static_cast<off_t>(sizeof(sock_filter)) != 0)
+        return fail(make_error(BERTH_E_FAILED, "libseccomp exported no whole BPF program")
+                        .in("compile seccomp profile"));
+    if (static_cast<size_t>(size) / sizeof(sock_filter) > BPF_MAXINSNS)
+        return fail(make_error(BERTH_E_INVALID_SPEC,
+                               fmt::format("linux.seccomp compiles to {} BPF instructions, more "
+                                           "than the kernel's limit of {}",
+                                           static_cast<size_t>(size) / sizeof(sock_filter),
+                                           BPF_MAXINSNS))
+                        .with_hint("merge rules or shorten the syscall lists"));
+    SeccompProgram program;
+    program.code.resize(static_cast<size_t>(size) / sizeof(sock_filter));
+    if (::pread(mem.get(), program.code.data(), static_cast<size_t>(size), 0) != size)
+        return fail(sys_error("read exported seccomp filter").in("compile seccomp profile"));
+    constexpr std::pair<scmp_filter_attr, unsigned> flags[] = {
+        {SCMP_FLTATR_CTL_TSYNC, SECCOMP_FILTER_FLAG_TSYNC},
+        {SCMP_FLTATR_CTL_LOG, SECCOMP_FILTER_FLAG_LOG},
+        {SCMP_FLTATR_CTL_SSB, SECCOMP_FILTER_FLAG_SPEC_ALLOW},
+    };
+    for (const auto &[attr, flag] : flags) {
+        uint32_t value = 0;
+        if (seccomp_attr_get(filter->get(), attr, &value) == 0 && value != 0)
+            program.flags |= flag;
+    }
+    return program;
 }
 
-Result<> load_seccomp(const json &profile) {
-    auto filter = compile(profile);
-    if (!filter)
-        return fail(std::move(filter.error().in("load seccomp profile")));
-    int rc = seccomp_load(filter->get());
-    if (rc != 0)
-        return fail(sys_error("load seccomp filter", {}, -rc));
+Result<> load_seccomp(const SeccompProgram &program) {
+    sock_fprog prog{static_cast<unsigned short>(program.code.size()),
+                    const_cast<sock_filter *>(program.code.data())};
+    if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, program.flags, &prog) != 0)
+        return fail(sys_error("load seccomp filter"));
     return {};
 }
 

@@ -5,18 +5,28 @@
 
 #include <nlohmann/json.hpp>
 
+#include <linux/filter.h>
+
 #include <string>
 #include <vector>
 
 namespace berth::native {
 
-// Compiles the profile without loading it: actions, architectures, operators and flags are
-// checked, so a bad profile fails in the parent before anything exists.
-Result<> check_seccomp(const nlohmann::json &profile);
+// A compiled filter: the BPF program libseccomp generated and the seccomp(2) flags the
+// profile asked for. Compiled once, in the parent; the child only hands it to the kernel.
+struct SeccompProgram {
+    std::vector<sock_filter> code;
+    unsigned flags = 0;
+};
 
-// Compiles the profile and loads it into this process. Does not set no_new_privs: without it
-// the kernel only accepts a filter from a process holding CAP_SYS_ADMIN.
-Result<> load_seccomp(const nlohmann::json &profile);
+// Compiles the profile: actions, architectures, operators and flags are checked, so a bad
+// profile fails in the parent before anything exists.
+Result<SeccompProgram> compile_seccomp(const nlohmann::json &profile);
+
+// Loads a compiled filter into this process with seccomp(2): no allocation, no library call,
+// safe in the cloned child. Does not set no_new_privs: without it the kernel only accepts a
+// filter from a process holding CAP_SYS_ADMIN.
+Result<> load_seccomp(const SeccompProgram &program);
 
 // Syscall names of the profile this libseccomp does not know. Profiles list syscalls newer
 // than the library; the rules for those are skipped, and the caller can log the names.

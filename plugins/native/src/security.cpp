@@ -106,7 +106,7 @@ Result<> switch_user(const User &u) {
     return {};
 }
 
-Result<> apply(const json &process, const json &linux_config) {
+Result<> apply(const json &process, const SeccompProgram *seccomp) {
     auto user = parse_user(process);
     if (!user)
         return fail(std::move(user.error()));
@@ -119,14 +119,13 @@ Result<> apply(const json &process, const json &linux_config) {
         caps = *parsed;
     }
     bool no_new_privs = field(process, "noNewPrivileges") == true;
-    const json &seccomp = field(linux_config, "seccomp");
     const json &apparmor = field(process, "apparmorProfile");
 
     // Without no_new_privs the kernel accepts a filter only from a process holding
     // CAP_SYS_ADMIN, which the user switch and the capability sets may take away: the filter
     // goes first then, and must allow the system calls of the steps below.
-    if (!seccomp.is_null() && !no_new_privs) {
-        auto r = load_seccomp(seccomp);
+    if (seccomp != nullptr && !no_new_privs) {
+        auto r = load_seccomp(*seccomp);
         if (!r)
             return r;
     }
@@ -156,8 +155,8 @@ Result<> apply(const json &process, const json &linux_config) {
     if (no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return fail(sys_error("prctl PR_SET_NO_NEW_PRIVS"));
 
-    if (!seccomp.is_null() && no_new_privs)
-        return load_seccomp(seccomp);
+    if (seccomp != nullptr && no_new_privs)
+        return load_seccomp(*seccomp);
     return {};
 }
 
@@ -177,34 +176,37 @@ Result<> set_oom_score_adj(const json &process) {
     return {};
 }
 
-Result<> apply_user_and_security(const json &process, const json &linux_config) {
-    auto r = apply(process, linux_config);
+Result<> apply_user_and_security(const json &process, const SeccompProgram *seccomp) {
+    auto r = apply(process, seccomp);
     if (!r)
         return fail(std::move(r.error().in("apply process security settings")));
     return {};
 }
 
-Result<> validate_security(const json &spec) {
+Result<std::optional<SeccompProgram>> prepare_security(const json &spec) {
     const json &process = field(spec, "process");
-    auto r = [&]() -> Result<> {
+    auto r = [&]() -> Result<std::optional<SeccompProgram>> {
         if (auto u = parse_user(process); !u)
             return fail(std::move(u.error()));
         if (auto c = parse_capabilities(field(process, "capabilities")); !c)
             return fail(std::move(c.error()));
         if (auto l = check_rlimits(process); !l)
-            return l;
+            return fail(std::move(l.error()));
         if (const json &aa = field(process, "apparmorProfile"); aa.is_string()) {
             if (auto a = check_apparmor(aa.get<std::string>()); !a)
-                return a;
+                return fail(std::move(a.error()));
         }
         const json &seccomp = field(field(spec, "linux"), "seccomp");
-        if (!seccomp.is_null())
-            return check_seccomp(seccomp);
-        return {};
+        if (seccomp.is_null())
+            return std::nullopt;
+        auto program = compile_seccomp(seccomp);
+        if (!program)
+            return fail(std::move(program.error()));
+        return std::optional<SeccompProgram>(std::move(*program));
     }();
     if (!r)
         return fail(std::move(r.error().in("check process security settings")));
-    return {};
+    return r;
 }
 
 } // namespace berth::native

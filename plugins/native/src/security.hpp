@@ -5,9 +5,13 @@
 // never log, they return an Error naming the step, the object and errno.
 #pragma once
 
+#include "seccomp.hpp"
+
 #include <berth/common/error.hpp>
 
 #include <nlohmann/json.hpp>
+
+#include <optional>
 
 namespace berth::native {
 
@@ -20,18 +24,14 @@ Result<> set_oom_score_adj(const nlohmann::json &process);
 
 // In this order: additional groups, gid, uid (keeping capabilities across the switch), umask,
 // the five capability sets (bounding, effective, permitted, inheritable, ambient), the
-// AppArmor exec profile, no_new_privs, and seccomp last so that the filter does not have to
-// allow the setup's own system calls.
-//
-// The OCI spec keeps the seccomp profile outside `process`, in `linux.seccomp`: pass the
-// spec's `linux` object as `linux_config` (init and exec alike), or the profile is not loaded.
-// Calling with a null `linux_config` is only right for a spec without `linux.seccomp`.
+// AppArmor exec profile, no_new_privs, and the seccomp filter (when not null) last so that
+// it does not have to allow the setup's own system calls.
 Result<> apply_user_and_security(const nlohmann::json &process,
-                                 const nlohmann::json &linux_config = nlohmann::json());
+                                 const SeccompProgram *seccomp = nullptr);
 
 // Checks made in the parent before clone: capability names are known, an AppArmor profile is
-// only requested where AppArmor is enabled, the seccomp profile compiles (actions,
-// architectures, operators), rlimit names are known.
-Result<> validate_security(const nlohmann::json &spec);
+// only requested where AppArmor is enabled, rlimit names are known; and compiles the spec's
+// linux.seccomp profile (nullopt without one), so the child only loads it.
+Result<std::optional<SeccompProgram>> prepare_security(const nlohmann::json &spec);
 
 } // namespace berth::native
