@@ -69,7 +69,9 @@ Result<ContainerRecord> read_record(const fs::path &file) {
 }
 
 // Writes `data` to `file` so that readers see either the old or the new content in full,
-// also across a crash: a temporary file, fsync, rename over, fsync of the directory.
+// also when berth is killed halfway: a temporary file renamed over the old one. No fsync: a
+// record describes processes, which a power loss ends anyway (and the default state root is
+// a tmpfs), so durability would only slow every container's start.
 Result<> write_atomically(const fs::path &file, const std::string &data) {
     fs::path tmp = file;
     tmp += ".tmp";
@@ -88,20 +90,12 @@ Result<> write_atomically(const fs::path &file, const std::string &data) {
         }
         off += static_cast<size_t>(n);
     }
-    if (::fsync(fd.get()) != 0) {
-        Error e = sys_error("fsync", tmp.string());
-        ::unlink(tmp.c_str());
-        return fail(std::move(e));
-    }
     fd.reset();
     if (::rename(tmp.c_str(), file.c_str()) != 0) {
         Error e = sys_error("rename", tmp.string());
         ::unlink(tmp.c_str());
         return fail(std::move(e));
     }
-    UniqueFd dir(::open(file.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dir)
-        ::fsync(dir.get());
     return {};
 }
 

@@ -27,8 +27,8 @@ Result<> write_record(const std::filesystem::path &state_dir, const ContainerRec
     UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (!fd)
         return fail(sys_error("create", tmp.string()));
-    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
-        ::fsync(fd.get()) != 0) {
+    // Renamed into place, not synced: the record names a process, which no reboot keeps.
+    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
         Error e = sys_error("write", tmp.string());
         ::unlink(tmp.c_str());
         return fail(std::move(e));
