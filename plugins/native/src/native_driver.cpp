@@ -6,6 +6,7 @@
 #include "process.hpp"
 #include "process_namespaces.hpp"
 #include "rootfs.hpp"
+#include "seccomp_cache.hpp"
 #include "security.hpp"
 
 #include <berth/common/oci_spec.hpp>
@@ -317,7 +318,7 @@ Result<int> NativeDriver::create(const driver::CreateRequest &req) {
     fs::path bundle = ref.bundle;
     if (auto r = validate_rootfs(j, bundle); !r)
         return fail(std::move(r.error()));
-    auto seccomp = prepare_security(j);
+    auto seccomp = prepare_security(j, seccomp_cache_for(ref.state_dir));
     if (!seccomp)
         return fail(std::move(seccomp.error()));
     auto plan = plan_namespaces(j);
@@ -664,7 +665,7 @@ Result<int> NativeDriver::exec(const driver::ExecRequest &req) {
     launch.process_json = pj;
     if (const auto &profile = st->linux_config.value("seccomp", nlohmann::json());
         !profile.is_null()) {
-        auto program = compile_seccomp(profile);
+        auto program = compile_seccomp_cached(profile, seccomp_cache_for(ref.state_dir));
         if (!program)
             return fail(std::move(program.error()).in("prepare exec"));
         launch.seccomp = std::move(*program);

@@ -4,6 +4,7 @@
 #include "capabilities.hpp"
 #include "rlimits.hpp"
 #include "seccomp.hpp"
+#include "seccomp_cache.hpp"
 
 #include <berth/common/unique_fd.hpp>
 
@@ -183,7 +184,8 @@ Result<> apply_user_and_security(const json &process, const SeccompProgram *secc
     return {};
 }
 
-Result<std::optional<SeccompProgram>> prepare_security(const json &spec) {
+Result<std::optional<SeccompProgram>> prepare_security(const json &spec,
+                                                       const std::filesystem::path &seccomp_cache) {
     const json &process = field(spec, "process");
     auto r = [&]() -> Result<std::optional<SeccompProgram>> {
         if (auto u = parse_user(process); !u)
@@ -199,7 +201,7 @@ Result<std::optional<SeccompProgram>> prepare_security(const json &spec) {
         const json &seccomp = field(field(spec, "linux"), "seccomp");
         if (seccomp.is_null())
             return std::nullopt;
-        auto program = compile_seccomp(seccomp);
+        auto program = compile_seccomp_cached(seccomp, seccomp_cache);
         if (!program)
             return fail(std::move(program.error()));
         return std::optional<SeccompProgram>(std::move(*program));

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <optional>
 
 namespace berth::native {
@@ -31,7 +32,9 @@ Result<> apply_user_and_security(const nlohmann::json &process,
 
 // Checks made in the parent before clone: capability names are known, an AppArmor profile is
 // only requested where AppArmor is enabled, rlimit names are known; and compiles the spec's
-// linux.seccomp profile (nullopt without one), so the child only loads it.
-Result<std::optional<SeccompProgram>> prepare_security(const nlohmann::json &spec);
+// linux.seccomp profile (nullopt without one) through the cache in `seccomp_cache` (none when
+// empty), so the child only loads it.
+Result<std::optional<SeccompProgram>>
+prepare_security(const nlohmann::json &spec, const std::filesystem::path &seccomp_cache = {});
 
 } // namespace berth::native
