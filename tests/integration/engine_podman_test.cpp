@@ -110,7 +110,16 @@ void remove_conmon_cgroups(const Sandbox &sb) {
     }
 }
 
+// conmon runs `podman container cleanup` when a container exits, in the background; a reset
+// racing it finds files appearing in podman's directories. Waits (10 s at most) for it.
+void await_podman_cleanup(const Sandbox &sb) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!podman_processes(sb).empty() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+}
+
 void reset_podman(const Podman &podman) {
+    await_podman_cleanup(podman.sb);
     RunResult reset = podman({"system", "reset", "--force"});
     INFO(reset.err);
     CHECK(reset.exit_code == 0);
