@@ -2,18 +2,11 @@
 # that prefix alone, once with find_package(BerthDriver) and once with pkg-config, and runs
 # berth-driver-check on both results. Run by ctest with -DBUILD_DIR= -DSOURCE_DIR= -DWORK_DIR=
 # -DCHECKER=.
-function(run what)
-    execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-    if(NOT rc EQUAL 0)
-        message(FATAL_ERROR "${what} failed (${rc}):\n${out}\n${err}")
-    endif()
-    set(run_output "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/sdk_prefix.cmake)
 
 set(prefix ${WORK_DIR}/prefix)
 file(REMOVE_RECURSE ${WORK_DIR})
-run("installing the SDK" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix}
-    --component dev)
+sdk_install(${BUILD_DIR} "" ${prefix} dev)
 
 foreach(f include/berth/driver.h include/berth/driver_helpers.hpp share/berth/berth-driver.map
         lib/cmake/BerthDriver/BerthDriverConfig.cmake
@@ -24,27 +17,25 @@ foreach(f include/berth/driver.h include/berth/driver_helpers.hpp share/berth/be
     endif()
 endforeach()
 
-# find_package route. CMAKE_FIND_USE_* keep the search to the prefix given.
-run("configuring the example against the SDK" ${CMAKE_COMMAND} -S ${SOURCE_DIR}
-    -B ${WORK_DIR}/build -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
-    -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF)
-run("building the example" ${CMAKE_COMMAND} --build ${WORK_DIR}/build)
-run("berth-driver-check on the CMake-built example" ${CHECKER}
+# find_package route.
+sdk_configure(${SOURCE_DIR} ${WORK_DIR}/build ${prefix})
+sdk_run("building the example" ${CMAKE_COMMAND} --build ${WORK_DIR}/build)
+sdk_run("berth-driver-check on the CMake-built example" ${CHECKER}
     ${WORK_DIR}/build/sdk-example.so)
 
 # pkg-config route: the compile line a Makefile author would write.
-run("pkg-config" ${CMAKE_COMMAND} -E env PKG_CONFIG_PATH=${prefix}/lib/pkgconfig
+sdk_run("pkg-config" ${CMAKE_COMMAND} -E env PKG_CONFIG_PATH=${prefix}/lib/pkgconfig
     pkg-config --cflags --libs berth-driver)
-string(STRIP "${run_output}" flags)
+string(STRIP "${sdk_output}" flags)
 separate_arguments(flags UNIX_COMMAND "${flags}")
 file(MAKE_DIRECTORY ${WORK_DIR}/pc)
-run("compiling the example with pkg-config flags" c++ -std=c++17 -shared -fPIC
+sdk_run("compiling the example with pkg-config flags" c++ -std=c++17 -shared -fPIC
     -o ${WORK_DIR}/pc/sdk-example.so ${SOURCE_DIR}/sdk_example_driver.cpp ${flags})
-run("berth-driver-check on the pkg-config-built example" ${CHECKER}
+sdk_run("berth-driver-check on the pkg-config-built example" ${CHECKER}
     ${WORK_DIR}/pc/sdk-example.so)
-run("pkg-config driversdir" ${CMAKE_COMMAND} -E env PKG_CONFIG_PATH=${prefix}/lib/pkgconfig
+sdk_run("pkg-config driversdir" ${CMAKE_COMMAND} -E env PKG_CONFIG_PATH=${prefix}/lib/pkgconfig
     pkg-config --variable=driversdir berth-driver)
-string(STRIP "${run_output}" drivers_dir)
+string(STRIP "${sdk_output}" drivers_dir)
 cmake_path(SET drivers_dir NORMALIZE "${drivers_dir}")
 cmake_path(SET want NORMALIZE "${prefix}/lib/berth/drivers")
 if(NOT drivers_dir STREQUAL want)
