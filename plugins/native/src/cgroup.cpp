@@ -53,12 +53,17 @@ bool is_dir(const std::string &path) {
 // The leaf must be new: an existing one belongs to another container or was left behind.
 Result<> make_dirs(const std::string &mount, const std::string &path,
                    std::vector<std::string> &created) {
+    int restarts = 0;
     for (size_t pos = 0; pos <= path.size();) {
         size_t end = std::min(path.find('/', pos), path.size());
         const std::string dir = mount + "/" + path.substr(0, end);
         const bool leaf = end == path.size();
         if (::mkdir(dir.c_str(), 0755) == 0) {
             created.push_back(dir);
+        } else if (errno == ENOENT && pos > 0 && ++restarts < 10) {
+            // The last container of another state root removed a parent just made or found.
+            pos = 0;
+            continue;
         } else if (errno != EEXIST) {
             return fail(sys_error("mkdir", dir));
         } else if (leaf) {
@@ -69,6 +74,16 @@ Result<> make_dirs(const std::string &mount, const std::string &path,
         pos = end + 1;
     }
     return {};
+}
+
+// Where the hierarchies are mounted: each v1 one, then the cgroup2 tree when there is one.
+std::vector<std::string> mountpoints(const CgroupLayout &l) {
+    std::vector<std::string> out;
+    for (const auto &h : l.v1)
+        out.push_back(h.mountpoint);
+    if (!l.unified.empty())
+        out.push_back(l.unified);
+    return out;
 }
 
 // rmdir, retried while the kernel still counts exiting tasks (EBUSY) until `deadline`.
@@ -272,7 +287,8 @@ std::vector<std::string> v2_controllers(const CgroupLayout &layout, const Cgroup
 } // namespace
 
 Result<std::unique_ptr<Cgroup>> Cgroup::create(const std::string &path,
-                                                const nlohmann::json &resources) {
+                                                const nlohmann::json &resources,
+                                                std::vector<std::string> *made_parents) {
     const std::string step = "create cgroup " + path;
     if (auto r = check_path(path); !r)
         return fail(std::move(r.error()).in(step));
@@ -312,7 +328,28 @@ Result<std::unique_ptr<Cgroup>> Cgroup::create(const std::string &path,
     if (auto r = cgroup->apply(*plan); !r)
         return fail(std::move(r.error()).in(step));
     undo.cancel();
+    if (made_parents != nullptr) {
+        std::set<std::string> parents;
+        for (const auto &dir : created)
+            for (const auto &mount : mountpoints(l))
+                if (dir.starts_with(mount + "/") && dir.size() > mount.size() + 1 &&
+                    dir.substr(mount.size() + 1) != path)
+                    parents.insert(dir.substr(mount.size() + 1));
+        made_parents->insert(made_parents->end(), parents.begin(), parents.end());
+    }
     return cgroup;
+}
+
+bool Cgroup::remove_if_empty(const std::string &path) {
+    if (!check_path(path))
+        return false;
+    auto layout = cgroup_layout();
+    if (!layout)
+        return false;
+    for (const auto &m : mountpoints(**layout))
+        if (::rmdir((m + "/" + path).c_str()) != 0 && errno != ENOENT)
+            return false;
+    return true;
 }
 
 Result<std::unique_ptr<Cgroup>> Cgroup::open(const std::string &path) {

@@ -18,8 +18,15 @@ public:
     // starting with "/") in every hierarchy the container needs, and applies the OCI
     // `linux.resources` object. A controller the resources need but the host lacks is an
     // error naming it. On failure nothing is left behind.
+    // The parent directories it had to make (relative paths, e.g. "berth") are added to
+    // `made_parents` when given.
     static Result<std::unique_ptr<Cgroup>> create(const std::string &path,
-                                                  const nlohmann::json &resources);
+                                                  const nlohmann::json &resources,
+                                                  std::vector<std::string> *made_parents = nullptr);
+
+    // Removes the cgroup `path` in every hierarchy if nothing is in it: true when it is gone
+    // everywhere, false when it holds processes or child cgroups (or cannot be removed).
+    static bool remove_if_empty(const std::string &path);
 
     // Opens the cgroup of an existing container (later commands: kill, pause, delete).
     // BERTH_E_NOT_FOUND when it does not exist in any hierarchy.

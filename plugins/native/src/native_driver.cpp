@@ -1,6 +1,7 @@
 #include "native_driver.hpp"
 
 #include "cgroup.hpp"
+#include "cgroup_parents.hpp"
 #include "console.hpp"
 #include "net_setup.hpp"
 #include "process.hpp"
@@ -270,11 +271,19 @@ Result<std::string> NativeDriver::features() {
 
 namespace {
 
+// After a container's cgroup is gone: the parents berth made for it, when nothing else is in
+// them. Best effort: a parent left behind is only an empty directory, found again next time.
+void remove_unused_parents(const fs::path &state_dir, const std::string &cgroup) {
+    if (auto parents = CgroupParents::lock(CgroupParents::record_for(state_dir)))
+        parents->remove_unused(cgroup);
+}
+
 // Everything create holds while it runs; undone in reverse order when a step fails.
 struct CreateTxn {
     fs::path state_dir;
     bool state_written = false;
     std::unique_ptr<Cgroup> cgroup;
+    std::string cgroup_path;
     ChildProcess child;
     // Set once the container's network is up; undoes it after the child is gone.
     std::function<Result<>()> network_teardown;
@@ -288,9 +297,12 @@ struct CreateTxn {
         if (network_teardown)
             if (auto r = network_teardown(); !r)
                 cause.attach_cleanup(std::move(r.error()));
-        if (cgroup)
+        if (cgroup) {
             if (auto r = cgroup->destroy(); !r)
                 cause.attach_cleanup(std::move(r.error()));
+            else
+                remove_unused_parents(state_dir, cgroup_path);
+        }
         if (auto r = remove_state_files(state_dir); !r)
             cause.attach_cleanup(std::move(r.error()));
         return cause;
@@ -378,11 +390,22 @@ Result<int> NativeDriver::create(const driver::CreateRequest &req) {
             fd = null_fd->get();
 
     host().debug("container {}: creating cgroup {}", ref.id, st.cgroup);
-    auto cg = Cgroup::create(st.cgroup, j.value("linux", nlohmann::json::object())
-                                             .value("resources", nlohmann::json::object()));
-    if (!cg)
-        return undo(std::move(cg.error()).in("create cgroup"));
-    txn.cgroup = std::move(*cg);
+    {
+        auto parents = CgroupParents::lock(CgroupParents::record_for(ref.state_dir));
+        if (!parents)
+            return undo(std::move(parents.error()).in("create cgroup"));
+        std::vector<std::string> made;
+        auto cg = Cgroup::create(st.cgroup,
+                                 j.value("linux", nlohmann::json::object())
+                                     .value("resources", nlohmann::json::object()),
+                                 &made);
+        if (!cg)
+            return undo(std::move(cg.error()).in("create cgroup"));
+        txn.cgroup = std::move(*cg);
+        txn.cgroup_path = st.cgroup;
+        if (auto r = parents->record(made); !r)
+            return undo(std::move(r.error()).in("create cgroup"));
+    }
 
     auto sync = make_sync_pair();
     if (!sync)
@@ -603,6 +626,7 @@ Result<> NativeDriver::destroy(const ContainerRef &ref, bool force) {
         host().debug("container {}: removing cgroup {}", ref.id, st->cgroup);
         if (auto r = (*cg)->destroy(); !r)
             return fail(std::move(r.error()).in("delete container"));
+        remove_unused_parents(ref.state_dir, st->cgroup);
     }
     if (init_fd) {
         // The init may not be in the cgroup any more (moved out by hand); wait for it anyway.
