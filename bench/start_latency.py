@@ -37,7 +37,10 @@ def setns(fd, nstype):
 
 
 def timed_run(argv, mnt_ns_fd=None, measure_rss=False):
-    """Runs argv to completion; returns (seconds, max RSS in KiB, exit status).
+    """Runs argv to completion; returns (seconds, CPU seconds, max RSS in KiB, exit status).
+
+    The CPU time (user + system, of the command and every descendant it waited for) is the
+    steadier figure on a busy machine: it leaves out the time spent waiting to be scheduled.
 
     The RSS is read through GNU time (package `time`), the small parent of the measured
     command: a child forked from this Python process would carry Python's own peak into
@@ -61,7 +64,7 @@ def timed_run(argv, mnt_ns_fd=None, measure_rss=False):
         except BaseException as e:  # noqa: BLE001 - report anything, never return
             os.write(2, f"exec {argv[0]}: {e}\n".encode())
         os._exit(127)
-    _, status, _ = os.wait4(pid, 0)
+    _, status, usage = os.wait4(pid, 0)
     elapsed = (time.perf_counter_ns() - start) / 1e9
     maxrss = 0
     if measure_rss:
@@ -69,7 +72,8 @@ def timed_run(argv, mnt_ns_fd=None, measure_rss=False):
             lines = f.read().split()
         os.unlink(out)
         maxrss = int(lines[-1]) if lines else 0
-    return elapsed, maxrss, os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    return elapsed, cpu, maxrss, os.waitstatus_to_exitcode(status)
 
 
 def main():
@@ -135,6 +139,7 @@ def main():
 
         names = list(runtimes)
         times = {n: [] for n in names}
+        cpu = {n: [] for n in names}
         rss = {n: [] for n in names}
         memory_rounds = 5 if GNU_TIME else 0
         for i in range(args.rounds + memory_rounds):
@@ -142,7 +147,7 @@ def main():
             order = names[i % len(names):] + names[:i % len(names)]
             for n in order:
                 with_cgroup(f"{n}{i}")
-                secs, maxrss, code = timed_run(runtimes[n](i),
+                secs, cpu_secs, maxrss, code = timed_run(runtimes[n](i),
                                                crun_ns if n == "crun" else None, measure_rss)
                 if code != 0:
                     sys.exit(f"start_latency: {n} run {i} exited {code}")
@@ -150,17 +155,20 @@ def main():
                     rss[n].append(maxrss)
                 else:
                     times[n].append(secs)
+                    cpu[n].append(cpu_secs)
 
         print(f"{args.rounds} interleaved rounds of a busybox `true` container")
-        print(f"{'runtime':8} {'median ms':>10} {'p90 ms':>8} {'max RSS KiB':>12}")
+        print(f"{'runtime':8} {'median ms':>10} {'p90 ms':>8} {'CPU ms':>8} {'max RSS KiB':>12}")
         med = {n: statistics.median(times[n]) for n in names}
+        med_cpu = {n: statistics.median(cpu[n]) for n in names}
         for n in names:
             p90 = sorted(times[n])[int(0.9 * (len(times[n]) - 1))]
             peak = f"{max(rss[n]):12d}" if rss[n] else f"{'n/a':>12}"
-            print(f"{n:8} {med[n] * 1e3:10.2f} {p90 * 1e3:8.2f} {peak}")
+            print(f"{n:8} {med[n] * 1e3:10.2f} {p90 * 1e3:8.2f} {med_cpu[n] * 1e3:8.2f} {peak}")
         for other in ("crun", "runc", "floor"):
             if other in med:
-                print(f"berth/{other} median ratio: {med['berth'] / med[other]:.2f}")
+                print(f"berth/{other} median ratio: {med['berth'] / med[other]:.2f} "
+                      f"(CPU time: {med_cpu['berth'] / med_cpu[other]:.2f})")
         if not GNU_TIME:
             print("max RSS not measured: install GNU time (apt-get install time)")
         for other in ("crun", "runc"):
