@@ -56,6 +56,11 @@ void add_create_options(CLI::App *sub, CommandOptions &o) {
     sub->add_flag("--no-new-keyring", o.no_new_keyring, "Do not create a new session keyring");
     sub->add_option("--preserve-fds", o.preserve_fds,
                     "Pass this many extra fds (from 3 on) to the container");
+    sub->add_option("--network", o.network,
+                    "host, none (loopback only), container:ID, or a bridge network of "
+                    "berth.yaml (default: as config.json says)");
+    sub->add_option("-p,--publish", o.publish,
+                    "Publish a port of a bridged container: [HOSTIP:]HOSTPORT:CPORT[/tcp|udp]");
     add_id(sub, o);
 }
 

@@ -35,6 +35,8 @@ struct CommandOptions {
     bool rootless = false;
     bool no_pivot = false;
     bool no_new_keyring = false;
+    std::string network;              // run/create --network: host, none, container:ID, NAME
+    std::vector<std::string> publish; // run/create -p: [HOSTIP:]HOSTPORT:CPORT[/PROTO]
 
     // run -d, exec -d; exec's process (--process FILE, or the arguments after the id).
     bool detach = false;

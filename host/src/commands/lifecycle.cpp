@@ -2,6 +2,7 @@
 #include "commands/bundle.hpp"
 #include "commands/commands.hpp"
 #include "commands/container_session.hpp"
+#include "commands/network_options.hpp"
 #include "commands/signal_forwarder.hpp"
 #include "feature_check.hpp"
 
@@ -105,6 +106,8 @@ Result<ContainerSession> create_container(Context &ctx, const CommandOptions &o,
     auto spec = read_bundle_config(bundle);
     if (!spec)
         return fail(std::move(spec.error()));
+    if (auto r = apply_network_options(ctx, o, *spec); !r)
+        return fail(std::move(r.error()));
 
     auto driver = ctx.registry().load(ctx.driver_name());
     if (!driver)
