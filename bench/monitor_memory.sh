@@ -6,7 +6,7 @@
 #
 # Usage (root): bench/monitor_memory.sh [BUILD_DIR] [N]
 set -eu
-build=${1:-build}
+build=$(cd "${1:-build}" && pwd)
 n=${2:-5}
 berth="$build/bin/berth"
 rootfs="$build/rootfs/busybox"
