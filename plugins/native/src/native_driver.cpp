@@ -449,22 +449,27 @@ Result<int> NativeDriver::create(const driver::CreateRequest &req) {
     barrier.reset();
     Deadline deadline = Clock::now() + setup_timeout;
 
-    if (auto r = txn.cgroup->add_process(txn.child.pid()); !r)
-        return undo(std::move(r.error()).in("move init into cgroup"));
     if (plan->new_userns)
         if (auto r = write_id_maps(txn.child.pid(), uid_map, gid_map); !r)
             return undo(std::move(r.error()));
-    // The network namespace exists since the clone; the init runs nothing until go.
+    // The init enters its namespaces and makes its rootfs while the cgroup and the network
+    // are set up here (moving a task between v1 cgroups can wait a whole RCU grace period);
+    // it runs nothing of the container's until released.
+    if (auto r = send_message(sync->parent.get(), Message{MsgKind::go, 0, {}}); !r)
+        return undo(std::move(r.error()).in("release init"));
+    if (auto r = txn.cgroup->add_process(txn.child.pid()); !r)
+        return undo(std::move(r.error()).in("move init into cgroup"));
     auto net_ctx = network_context(ref.id, ref.state_dir);
     if (auto r = setup_network(*net, net_ctx, txn.child.pid(), host()); !r)
         return undo(std::move(r.error()));
     txn.network_teardown = [this, net_ctx] { return teardown_network(net_ctx, host()); };
-    if (auto r = send_message(sync->parent.get(), Message{MsgKind::go, 0, {}}); !r)
-        return undo(std::move(r.error()).in("release init"));
+    // A init that failed meanwhile has closed the channel: its error is read below.
+    auto released = send_message(sync->parent.get(), Message{MsgKind::released, 0, {}});
 
     auto m = receive_message(sync->parent.get(), deadline, "the container's init to set up");
     if (!m)
-        return undo(std::move(m.error()));
+        return undo(released ? std::move(m.error())
+                             : std::move(released.error()).in("release init"));
     if (m->kind == MsgKind::error)
         return undo(std::move(m->error));
     if (m->kind != MsgKind::ready) {

@@ -187,11 +187,13 @@ Result<> install_stdio(const Launch &l) {
     child_fail(sync_fd, sys_error("execute", exe).in("start process"));
 }
 
-void await_go(int sync_fd) {
+void await(int sync_fd, MsgKind kind) {
     auto m = receive_message(sync_fd, child_deadline(), "the driver to finish its setup");
-    if (!m || m->kind != MsgKind::go)
+    if (!m || m->kind != kind)
         _exit(1); // the driver is gone or gave up, and kills us anyway
 }
+
+void await_go(int sync_fd) { await(sync_fd, MsgKind::go); }
 
 [[noreturn]] void init_main(const InitRequest &req, int sync_fd) {
     const NamespacePlan &plan = *req.plan;
@@ -212,8 +214,16 @@ void await_go(int sync_fd) {
             child_fail(sync_fd, sys_error("setns", j.path).in("join " + j.name + " namespace"));
     if (plan.unshare_flags != 0 && unshare(plan.unshare_flags) != 0)
         child_fail(sync_fd, sys_error("unshare", "namespaces").in("create namespaces"));
-    if (plan.new_cgroupns && unshare(CLONE_NEWCGROUP) != 0)
-        child_fail(sync_fd, sys_error("unshare", "cgroup namespace").in("create namespaces"));
+    // The driver moves us into the container's cgroup and sets up the network while the rootfs
+    // is made here; a cgroup namespace is rooted where we are when it is made, so it waits.
+    bool released = false;
+    if (plan.new_cgroupns) {
+        await(sync_fd, MsgKind::released);
+        released = true;
+        if (unshare(CLONE_NEWCGROUP) != 0)
+            child_fail(sync_fd,
+                       sys_error("unshare", "cgroup namespace").in("create namespaces"));
+    }
     if (plan.new_netns)
         child_check(sync_fd, bring_loopback_up(), "set up network namespace");
     if (plan.new_utsns)
@@ -223,6 +233,8 @@ void await_go(int sync_fd) {
         child_fail(sync_fd, sys_error("join new session keyring").in("set up keyring"));
     if (plan.new_mountns)
         child_check(sync_fd, setup_rootfs(req.spec, req.bundle, req.no_pivot), nullptr);
+    if (!released)
+        await(sync_fd, MsgKind::released);
     launch(req.launch, sync_fd);
 }
 

@@ -20,7 +20,8 @@ inline constexpr std::chrono::seconds setup_timeout{30};
 
 enum class MsgKind : int32_t {
     closed = 0, // the other end closed the channel (exited, or exec'd: the fd is close-on-exec)
-    go = 1,    // driver -> child: the driver's part is done (cgroup joined, ids mapped)
+    go = 1,    // driver -> child: namespaces ready to enter (ids mapped); exec helper: all done
+    released = 5, // driver -> init: cgroup joined and network up; the program may run
     ready = 2, // child -> driver: set up, now waiting at the start barrier or about to exec
     error = 3, // child -> driver: a step failed; the payload is the Error
     pid = 4,   // exec helper -> driver: pid (host namespace) of the process it made
