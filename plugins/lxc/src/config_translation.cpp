@@ -578,10 +578,8 @@ Result<LxcConfig> Builder::run(const json &spec) {
         !ok)
         return fail(std::move(ok.error()));
 
-    // LXC writes its own log next to the driver's state: the place start failures are read
-    // back from. No console: stdio is the caller's, handed to init as fds 0-2.
-    add("lxc.log.file", ctx_.state_dir + "/lxc.log");
-    add("lxc.log.level", "WARN");
+    // No log file here: the monitor alone sets one (monitor_process.cpp). No console: stdio
+    // is the caller's, handed to init as fds 0-2.
     add("lxc.console.path", "none");
     add("lxc.tty.max", "0");
     add("lxc.autodev", "0");

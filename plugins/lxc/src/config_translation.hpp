@@ -18,7 +18,7 @@ namespace berth::lxc {
 struct TranslateContext {
     std::string id;
     std::string bundle;      // absolute; root.path and relative bind sources resolve here
-    std::string state_dir;   // LXC's log and rootfs mount point live here
+    std::string state_dir;   // the rootfs mount point lives here
     std::string bridge;      // driver option: veth peer goes onto this bridge; empty: no veth
     const CgroupLayout *cgroups = nullptr;
 };

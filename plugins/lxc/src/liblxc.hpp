@@ -54,4 +54,16 @@ private:
 Result<Container> open_container(const LibLxc &lib, const std::string &name,
                                  const std::string &lxcpath);
 
+// lxc_container_new through `lib`, serialised against remove_lock_dir (see there). NULL when
+// liblxc refuses; usable in the forked monitor.
+lxc_container *new_container(const LibLxc &lib, const std::string &name,
+                             const std::string &lxcpath);
+
+// liblxc mirrors every lxcpath as a directory tree below /run/lxc/lock (its lock files live
+// there) and never removes it. This removes the tree of `lxcpath` and the parents it leaves
+// empty. Parents are shared with other containers, whose lxc_container_new may be creating a
+// path through them at this moment (mkdir -p, one level at a time, in any berth process): the
+// removal therefore holds an exclusive lock that new_container takes shared.
+Result<> remove_lock_dir(const std::string &lxcpath);
+
 } // namespace berth::lxc

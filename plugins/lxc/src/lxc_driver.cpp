@@ -32,7 +32,8 @@ using nlohmann::json;
 
 constexpr const char *kRecordFile = "lxc-driver.json";
 constexpr const char *kStartFifo = "start.fifo";
-constexpr const char *kLockRoot = "/run/lxc/lock";
+constexpr const char *kStartVerdict = "start.verdict";
+constexpr const char *kLogFile = "lxc.log";
 
 // What later berth invocations need to find a container this driver made.
 struct Record {
@@ -93,7 +94,7 @@ Result<Record> read_record(const std::string &state_dir, const std::string &id) 
 
 // The ERROR lines LXC logged, joined: what a failed start reports.
 std::string lxc_log_errors(const std::string &state_dir) {
-    std::ifstream in(fs::path(state_dir) / "lxc.log");
+    std::ifstream in(fs::path(state_dir) / kLogFile);
     std::string line, out;
     while (std::getline(in, line)) {
         auto pos = line.find(" ERROR ");
@@ -184,6 +185,8 @@ private:
     bool monitor_alive(const Record &r) const {
         return r.monitor_start != 0 && process_start_time(r.monitor_pid) == r.monitor_start;
     }
+    Result<> release_resources(const Record &r, int grace_ms);
+    Error abandon_start(const driver::ContainerRef &ref, const Record &r, std::string what);
     Result<> remove_everything(const driver::ContainerRef &ref, const Record &r);
 };
 
@@ -242,9 +245,16 @@ Result<int> LxcDriver::create(const driver::CreateRequest &req) {
     if (!(*c)->save_config(c->get(), config_path.c_str()))
         return fail(make_error(BERTH_E_FAILED, "liblxc could not save", config_path));
 
-    MonitorLaunch launch{*lib,           req.container.id, record.lxcpath, config->argv,
-                         state_dir + "/" + kStartFifo, req.stdin_fd, req.stdout_fd,
-                         req.stderr_fd};
+    MonitorLaunch launch{.lib = *lib,
+                         .name = req.container.id,
+                         .lxcpath = record.lxcpath,
+                         .argv = config->argv,
+                         .start_fifo = state_dir + "/" + kStartFifo,
+                         .log_file = state_dir + "/" + kLogFile,
+                         .verdict_file = state_dir + "/" + kStartVerdict,
+                         .stdin_fd = req.stdin_fd,
+                         .stdout_fd = req.stdout_fd,
+                         .stderr_fd = req.stderr_fd};
     auto pid = spawn_monitor(launch);
     if (!pid)
         return fail(std::move(pid.error()));
@@ -281,23 +291,42 @@ Result<> LxcDriver::start(const driver::ContainerRef &ref) {
     if (!c)
         return fail(std::move(c.error()));
     // Running, or already over (a short program may finish before we look): both are a
-    // successful start. The monitor ending without the container having run is a failure.
+    // successful start. The monitor's verdict tells the second from a failed start.
+    std::string verdict = ref.state_dir + "/" + kStartVerdict;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
+    while (true) {
+        // Whether the monitor is gone is asked first: a verdict it wrote is then on disk.
+        bool gone = !monitor_alive(*r);
+        switch (read_start_verdict(verdict)) {
+        case StartVerdict::Ran:
+            return {};
+        case StartVerdict::Failed:
+            return fail(abandon_start(ref, *r, "LXC failed to start container " + ref.id));
+        case StartVerdict::Pending:
+            break;
+        }
+        if (gone)
+            return fail(abandon_start(ref, *r, "lxc monitor ended before container " + ref.id +
+                                                   " started"));
         if ((*c)->is_running(c->get()))
             return {};
-        if (!monitor_alive(*r)) {
-            std::string why = lxc_log_errors(ref.state_dir);
-            if (why.empty())
-                return {};
-            return fail(make_error(BERTH_E_FAILED, "LXC failed to start container " + ref.id +
-                                                       ": " + why)
-                            .with_hint("the full log is " + ref.state_dir + "/lxc.log"));
-        }
+        if (std::chrono::steady_clock::now() > deadline)
+            return fail(abandon_start(ref, *r,
+                                      "container " + ref.id + " did not reach RUNNING within 30s"));
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    return fail(make_error(BERTH_E_FAILED, "container did not reach RUNNING within 30s", ref.id)
-                    .with_hint("see " + ref.state_dir + "/lxc.log"));
+}
+
+Error LxcDriver::abandon_start(const driver::ContainerRef &ref, const Record &r,
+                               std::string what) {
+    std::string why = lxc_log_errors(ref.state_dir);
+    Error e = make_error(BERTH_E_FAILED, why.empty() ? what : what + ": " + why)
+                  .with_hint("the full log is " + ref.state_dir + "/" + kLogFile);
+    // A failed start leaves nothing running and nothing of LXC's; the record and the log stay
+    // for state and for the user until delete.
+    if (auto ok = release_resources(r, 5000); !ok)
+        e.attach_cleanup(std::move(ok.error()));
+    return e;
 }
 
 Result<driver::StateInfo> LxcDriver::state(const driver::ContainerRef &ref) {
@@ -355,7 +384,7 @@ Result<> LxcDriver::kill(const driver::ContainerRef &ref, int sig, bool all) {
     return {};
 }
 
-Result<> LxcDriver::remove_everything(const driver::ContainerRef &ref, const Record &r) {
+Result<> LxcDriver::release_resources(const Record &r, int grace_ms) {
     CgroupLayout cgroups = CgroupLayout::discover();
     Error first;
     bool failed = false;
@@ -368,35 +397,40 @@ Result<> LxcDriver::remove_everything(const driver::ContainerRef &ref, const Rec
         first = std::move(res.error());
         failed = true;
     };
-    // The monitor ends on its own once the container's init is gone; a held one is killed.
+    // The monitor ends on its own once the container's init is gone (or once it has given up
+    // a failed start); one still there after `grace_ms`, or a held one, is killed.
     if (monitor_alive(r)) {
-        ::kill(r.monitor_pid, SIGKILL);
+        for (int pid : cgroups.pids(r.cgroup))
+            ::kill(pid, SIGKILL);
+        if (grace_ms == 0 || !wait_process_gone(r.monitor_pid, r.monitor_start, grace_ms))
+            ::kill(r.monitor_pid, SIGKILL);
         if (!wait_process_gone(r.monitor_pid, r.monitor_start, 10000))
             keep(fail(make_error(BERTH_E_FAILED, "lxc monitor did not exit",
                                  std::to_string(r.monitor_pid))));
     }
+    // LXC's monitor leaves the pivot cgroup (with a child of its own) behind by design: it
+    // moves there to let the monitor cgroup go.
     for (const auto &cg : {r.cgroup, r.monitor_cgroup, r.pivot_cgroup})
         if (!cg.empty())
             keep(cgroups.remove(cg));
-    std::error_code ec;
     if (!r.lxcpath.empty()) {
+        std::error_code ec;
         fs::remove_all(r.lxcpath, ec);
         if (ec)
             keep(fail(sys_error("remove", r.lxcpath, ec.value())));
-        // liblxc keeps a lock file per container under /run/lxc/lock/<lxcpath>; its parent
-        // directories are shared, so only empty ones go.
-        fs::path lock = fs::path(kLockRoot) / fs::path(r.lxcpath).relative_path();
-        fs::remove_all(lock, ec);
-        for (fs::path p = lock.parent_path(); p.string().size() > std::strlen(kLockRoot);
-             p = p.parent_path())
-            if (::rmdir(p.c_str()) != 0)
-                break;
+        keep(remove_lock_dir(r.lxcpath));
     }
-    for (const char *f : {kStartFifo, "lxc.log", "rootfs", kRecordFile})
-        fs::remove_all(fs::path(ref.state_dir) / f, ec);
     if (failed)
         return fail(std::move(first));
     return {};
+}
+
+Result<> LxcDriver::remove_everything(const driver::ContainerRef &ref, const Record &r) {
+    auto released = release_resources(r, 0);
+    std::error_code ec;
+    for (const char *f : {kStartFifo, kStartVerdict, kLogFile, "rootfs", kRecordFile})
+        fs::remove_all(fs::path(ref.state_dir) / f, ec);
+    return released;
 }
 
 Result<> LxcDriver::destroy(const driver::ContainerRef &ref, bool force) {
@@ -407,7 +441,7 @@ Result<> LxcDriver::destroy(const driver::ContainerRef &ref, bool force) {
         // A create interrupted before its record: only the LXC directory may exist.
         std::error_code ec;
         fs::remove_all(ref.state_dir + "/lxc", ec);
-        return {};
+        return remove_lock_dir(ref.state_dir + "/lxc");
     }
     auto st = state(ref);
     if (!st)
@@ -516,12 +550,17 @@ Result<int> LxcDriver::exec(const driver::ExecRequest &req) {
     auto c = open_container(**lib, req.container.id, r->lxcpath);
     if (!c)
         return fail(std::move(c.error()));
+    // attach runs in this process: its errors go to the container's log, which the
+    // saved configuration (read by every query) leaves unset.
+    std::string log = req.container.state_dir + "/" + kLogFile;
+    (*c)->set_config_item(c->get(), "lxc.log.file", log.c_str());
+    (*c)->set_config_item(c->get(), "lxc.log.level", "WARN");
     pid_t pid = -1;
     host().debug("attach to container {}: {}", req.container.id, payload.args[0]);
     if ((*c)->attach(c->get(), exec_in_container, &payload, &opts, &pid) != 0 || pid <= 0)
         return fail(make_error(BERTH_E_FAILED, "lxc attach failed for container " +
                                                    req.container.id)
-                        .with_hint("see " + req.container.state_dir + "/lxc.log"));
+                        .with_hint("see " + log));
     return pid;
 }
 

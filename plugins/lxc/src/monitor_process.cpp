@@ -29,6 +29,26 @@ int lift(int fd) {
     return ::fcntl(fd, F_DUPFD, 3);
 }
 
+constexpr char kRan = 'R';
+constexpr char kFailed = 'F';
+
+// Written to a temporary name and renamed, so a reader sees no verdict or a whole one.
+void write_verdict(const std::string &file, char verdict) {
+    std::string tmp = file + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    bool ok = ::write(fd, &verdict, 1) == 1;
+    ::close(fd);
+    if (ok)
+        ::rename(tmp.c_str(), file.c_str());
+}
+
+[[noreturn]] void start_failed(const MonitorLaunch &l) {
+    write_verdict(l.verdict_file, kFailed);
+    _exit(kMonitorStartFailed);
+}
+
 [[noreturn]] void run_monitor(const MonitorLaunch &l, int fifo_fd) {
     // The caller's unflushed stdio belongs to the caller; liblxc's children may exit()
     // and would otherwise write it into the container's stdout.
@@ -37,7 +57,7 @@ int lift(int fd) {
     int in = lift(l.stdin_fd), out = lift(l.stdout_fd), err = lift(l.stderr_fd);
     if (in < 0 || out < 0 || err < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 ||
         ::dup2(err, 2) < 0)
-        _exit(kMonitorStartFailed);
+        start_failed(l);
     // A session of its own: terminal signals aimed at the caller's job must not reach the
     // container, and a detached container outlives the berth process that made it.
     ::setsid();
@@ -53,9 +73,15 @@ int lift(int fd) {
     // The container's environment is exactly lxc.environment (plus LXC's container=lxc);
     // nothing of the host's leaks in through the monitor.
     ::clearenv();
-    lxc_container *c = l.lib->container_new(l.name.c_str(), l.lxcpath.c_str());
+    lxc_container *c = new_container(*l.lib, l.name, l.lxcpath);
     if (c == nullptr)
-        _exit(kMonitorStartFailed);
+        start_failed(l);
+    // Only the monitor logs to the container's log: the saved configuration names no log
+    // file, so other berth processes' queries (which fail harmlessly while the container
+    // ends) never read there as errors of the start.
+    if (!c->set_config_item(c, "lxc.log.file", l.log_file.c_str()) ||
+        !c->set_config_item(c, "lxc.log.level", "WARN"))
+        start_failed(l);
     c->want_daemonize(c, false);
     c->want_close_all_fds(c, true);
     std::vector<char *> argv;
@@ -67,7 +93,8 @@ int lift(int fd) {
     int status = c->error_num;
     l.lib->container_put(c);
     if (!started)
-        _exit(kMonitorStartFailed);
+        start_failed(l);
+    write_verdict(l.verdict_file, kRan);
     if (WIFSIGNALED(status))
         _exit(128 + WTERMSIG(status));
     _exit(WEXITSTATUS(status));
@@ -89,6 +116,14 @@ Result<int> spawn_monitor(const MonitorLaunch &l) {
     if (pid == 0)
         run_monitor(l, fifo.release());
     return pid;
+}
+
+StartVerdict read_start_verdict(const std::string &file) {
+    UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    char verdict = 0;
+    if (!fd || ::read(fd.get(), &verdict, 1) != 1)
+        return StartVerdict::Pending;
+    return verdict == kRan ? StartVerdict::Ran : StartVerdict::Failed;
 }
 
 Result<> release_monitor(const std::string &fifo) {

@@ -23,6 +23,8 @@ struct MonitorLaunch {
     std::string lxcpath;
     std::vector<std::string> argv;
     std::string start_fifo; // created here; start writes one byte to it
+    std::string log_file;   // LXC's log of the start, read back when it fails
+    std::string verdict_file; // written once LXC's start returns: see StartVerdict
     int stdin_fd = -1;      // -1: /dev/null
     int stdout_fd = -1;
     int stderr_fd = -1;
@@ -32,6 +34,12 @@ struct MonitorLaunch {
 // start) or when LXC failed to start it; the reason is in LXC's log.
 inline constexpr int kMonitorNotStarted = 125;
 inline constexpr int kMonitorStartFailed = 126;
+
+// What the monitor records once LXC's start has returned. start() asks this file rather than
+// the container's command socket: a container that ends at once closes that socket while a
+// query may be in flight, and the query's failure says nothing about whether it ran.
+enum class StartVerdict { Pending, Ran, Failed };
+StartVerdict read_start_verdict(const std::string &file);
 
 // Forks the monitor; returns its pid.
 Result<int> spawn_monitor(const MonitorLaunch &launch);
