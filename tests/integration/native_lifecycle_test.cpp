@@ -3,6 +3,8 @@
 // exec runs inside the container, and a setup that fails at any step leaves nothing behind.
 #include "native_test_client.hpp"
 
+#include <berth/common/default_seccomp.hpp>
+
 #include <catch2/catch.hpp>
 
 using namespace berth::test;
@@ -283,7 +285,42 @@ TEST_CASE("native driver refuses unknown options naming them", "[unit]") {
         skip("native.so is not built");
     NativeClient d(R"({"cgroup_parent": "x", "colour": "blue"})");
     CHECK(d.init_status == BERTH_E_INVALID_ARGUMENT);
-    CHECK(d.init_message == "driver native: unknown option colour (known options: cgroup_parent, networks)");
+    CHECK(d.init_message == "driver native: unknown option colour (known options: "
+                            "cgroup_parent, networks, seccomp_cache)");
+}
+
+TEST_CASE("native driver keeps compiled seccomp filters where its option seccomp_cache says",
+          "[root]") {
+    require_native();
+    Sandbox sb;
+    {
+        NativeClient relative(R"({"seccomp_cache": "cache"})");
+        CHECK(relative.init_status == BERTH_E_INVALID_ARGUMENT);
+        CHECK(relative.init_message == "driver native: option seccomp_cache must be an "
+                                       "absolute directory path, or empty for none");
+    }
+    const auto cache = sb.dir() / "cache" / "seccomp";
+    NativeClient d(json({{"seccomp_cache", cache.string()}}).dump());
+    REQUIRE(d.init_status == BERTH_OK);
+    for (const char *name : {"one", "two"}) {
+        auto b = native_bundle(sb, name, {"true"}, [](json &s) {
+            s["linux"]["seccomp"] = berth::default_seccomp_profile();
+        });
+        auto c = d.container(sb, name, b);
+        auto o = d.create(c);
+        INFO(o.message);
+        REQUIRE(o);
+        REQUIRE(d.start(c));
+        CHECK(NativeClient::wait_exit(c.pid) == 0);
+        REQUIRE(d.destroy(c, false));
+    }
+    // One profile, one entry: the second container found the first one's filter.
+    std::vector<berth::test::fs::path> entries;
+    for (const auto &e : berth::test::fs::directory_iterator(cache))
+        entries.push_back(e.path());
+    REQUIRE(entries.size() == 1);
+    CHECK(entries[0].extension() == ".bpf");
+    CHECK(sb.leftovers().empty());
 }
 
 TEST_CASE("native driver declares its namespaces and what it cannot do", "[unit]") {

@@ -102,10 +102,3 @@ TEST_CASE("the seccomp cache keeps a bounded number of entries", "[unit]") {
     }
     CHECK(entries(cache).size() == berth::native::cache_entries);
 }
-
-TEST_CASE("the seccomp cache of a container sits in its state root", "[unit]") {
-    CHECK(berth::native::seccomp_cache_for("/run/berth/c1/driver") ==
-          "/run/berth/.native-seccomp");
-    CHECK(berth::native::seccomp_cache_for("/run/berth/c1/driver/") ==
-          "/run/berth/.native-seccomp");
-}

@@ -247,13 +247,12 @@ std::vector<std::string> Sandbox::leftovers() const {
             pos = end + 1;
         }
     }
-    // The native driver's cache of compiled seccomp filters and its record of the parent
-    // cgroups it made belong to the state root, not to a container (a parent another program
-    // still used when its last container went stays recorded): tests of their own check them.
+    // The native driver's record of the parent cgroups it made belongs to the state root, not
+    // to a container (a parent another program still used when its last container went stays
+    // recorded until it is gone): tests of its own check it.
     if (fs::exists(state_root(), ec))
         for (const auto &e : fs::directory_iterator(state_root(), ec))
-            if (e.path().filename() != ".native-seccomp" &&
-                e.path().filename() != ".native-cgroup-parents")
+            if (e.path().filename() != ".native-cgroup-parents")
                 found.push_back("state: " + e.path().string());
     return found;
 }

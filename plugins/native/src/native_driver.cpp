@@ -159,9 +159,18 @@ Result<DriverOptions> parse_options(const std::string &json_text) {
             opts.networks = std::move(*networks);
             continue;
         }
+        if (it.key() == "seccomp_cache") {
+            if (!it->is_string() || (!it->get<std::string>().empty() &&
+                                     it->get<std::string>().front() != '/'))
+                return fail(make_error(BERTH_E_INVALID_ARGUMENT,
+                                       "driver native: option seccomp_cache must be an "
+                                       "absolute directory path, or empty for none"));
+            opts.seccomp_cache = it->get<std::string>();
+            continue;
+        }
         return fail(make_error(BERTH_E_INVALID_ARGUMENT,
                                fmt::format("driver native: unknown option {} (known options: "
-                                           "cgroup_parent, networks)",
+                                           "cgroup_parent, networks, seccomp_cache)",
                                            it.key())));
     }
     return opts;
@@ -330,7 +339,7 @@ Result<int> NativeDriver::create(const driver::CreateRequest &req) {
     fs::path bundle = ref.bundle;
     if (auto r = validate_rootfs(j, bundle); !r)
         return fail(std::move(r.error()));
-    auto seccomp = prepare_security(j, seccomp_cache_for(ref.state_dir));
+    auto seccomp = prepare_security(j, opts_.seccomp_cache);
     if (!seccomp)
         return fail(std::move(seccomp.error()));
     auto plan = plan_namespaces(j);
@@ -694,7 +703,7 @@ Result<int> NativeDriver::exec(const driver::ExecRequest &req) {
     launch.process_json = pj;
     if (const auto &profile = st->linux_config.value("seccomp", nlohmann::json());
         !profile.is_null()) {
-        auto program = compile_seccomp_cached(profile, seccomp_cache_for(ref.state_dir));
+        auto program = compile_seccomp_cached(profile, opts_.seccomp_cache);
         if (!program)
             return fail(std::move(program.error()).in("prepare exec"));
         launch.seccomp = std::move(*program);

@@ -7,6 +7,7 @@
 
 #include <berth/common/driver_adapter.hpp>
 
+#include <filesystem>
 #include <string>
 
 namespace berth::native {
@@ -17,6 +18,9 @@ struct DriverOptions {
     std::string cgroup_parent = "berth";
     // Bridge networks containers choose with the annotation org.berth.network.
     NetworkMap networks;
+    // A directory for compiled seccomp filters (seccomp_cache.hpp); empty: every create
+    // compiles its profile.
+    std::filesystem::path seccomp_cache;
 };
 
 // Reads the driver's options map (JSON object text). An unknown key is an error naming it.

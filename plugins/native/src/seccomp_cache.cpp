@@ -87,7 +87,9 @@ void drop_oldest(const fs::path &dir, const fs::path &keep) {
 
 void store(const fs::path &dir, const fs::path &file, const std::string &text,
            const SeccompProgram &p) {
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec)
         return;
     std::string data = header(text, p) + text;
     data.append(reinterpret_cast<const char *>(p.code.data()),
@@ -108,13 +110,6 @@ void store(const fs::path &dir, const fs::path &file, const std::string &text,
 }
 
 } // namespace
-
-fs::path seccomp_cache_for(const fs::path &state_dir) {
-    fs::path dir = state_dir.lexically_normal();
-    if (!dir.has_filename()) // a trailing '/'
-        dir = dir.parent_path();
-    return dir.parent_path().parent_path() / ".native-seccomp";
-}
 
 Result<SeccompProgram> compile_seccomp_cached(const nlohmann::json &profile,
                                               const fs::path &cache_dir) {

@@ -1,6 +1,7 @@
-// Compiled seccomp filters kept beside the containers, so that a profile is compiled once per
-// state root and not on every create. libseccomp needs about 12 ms for the default profile
-// with its three x86 architectures, most of a container's start; reading the cached program
+// Compiled seccomp filters kept in a cache directory (the native driver's option
+// seccomp_cache; the shipped berth.yaml sets /var/cache/berth/seccomp), so that a profile is
+// compiled once and not on every create. libseccomp needs about 12 ms for the default profile
+// with its three x86 architectures, a third of a container's start; reading the cached program
 // takes a few microseconds.
 //
 // An entry is <cache dir>/<64-bit hash of the profile>.bpf and holds the profile's exact text
@@ -20,11 +21,9 @@ namespace berth::native {
 
 inline constexpr size_t cache_entries = 32;
 
-// The cache directory of a container's driver state dir (<state root>/<id>/driver).
-std::filesystem::path seccomp_cache_for(const std::filesystem::path &state_dir);
-
-// compile_seccomp(profile), through the cache in `cache_dir` (none when empty). Failing to
-// read or write the cache is not an error: the profile is compiled instead.
+// compile_seccomp(profile), through the cache in `cache_dir` (none when empty; made, with its
+// parents, when missing). Failing to read or write the cache is not an error: the profile is
+// compiled instead.
 Result<SeccompProgram> compile_seccomp_cached(const nlohmann::json &profile,
                                               const std::filesystem::path &cache_dir);
 
