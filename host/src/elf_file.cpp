@@ -114,8 +114,8 @@ public:
         MappedFile m;
         if (!S_ISREG(st.st_mode) || st.st_size == 0)
             return m;
-        void *p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE,
-                         fd.get(), 0);
+        void *p =
+            ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd.get(), 0);
         if (p == MAP_FAILED)
             return fail(sys_error("map", file.string()));
         m.data_ = static_cast<const char *>(p);
@@ -178,11 +178,10 @@ Result<ElfSummary> inspect_elf(const std::filesystem::path &file) {
     const ElfIdentity &self = own_identity();
     if (id.machine != self.machine || id.elf_class != self.elf_class || id.data != self.data) {
         auto bits = [](unsigned char c) { return c == ELFCLASS32 ? "32-bit " : ""; };
-        return fail(make_error(
-            BERTH_E_FAILED,
-            fmt::format("built for {}{}, this host is {}{}", bits(id.elf_class),
-                        elf_machine_name(id.machine), bits(self.elf_class),
-                        elf_machine_name(self.machine))));
+        return fail(make_error(BERTH_E_FAILED,
+                               fmt::format("built for {}{}, this host is {}{}", bits(id.elf_class),
+                                           elf_machine_name(id.machine), bits(self.elf_class),
+                                           elf_machine_name(self.machine))));
     }
     if (id.type != ET_DYN)
         return fail(make_error(BERTH_E_FAILED, id.type == ET_EXEC

@@ -26,12 +26,16 @@ void host_log(void *, berth_log_level level, const char *message) {
     if (level >= BERTH_LOG_WARN)
         UNSCOPED_INFO("driver log: " << message);
 }
-int32_t host_log_enabled(void *, berth_log_level level) { return level >= BERTH_LOG_INFO; }
+int32_t host_log_enabled(void *, berth_log_level level) {
+    return level >= BERTH_LOG_INFO;
+}
 void host_report(void *, berth_error *err, berth_status code, int32_t, const char *message) {
     err->code = code;
     err->message = message ? message : "";
 }
-const void *host_extension(void *, const char *) { return nullptr; }
+const void *host_extension(void *, const char *) {
+    return nullptr;
+}
 
 void collect(void *ctx, const char *data, size_t len) {
     static_cast<std::string *>(ctx)->append(data, len);
@@ -55,15 +59,17 @@ std::unique_ptr<AbiDriver> AbiDriver::load_or_skip(const std::string &name,
     d->name_ = name;
     d->handle_ = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
     REQUIRE(d->handle_ != nullptr);
-    auto entry_fn = reinterpret_cast<berth_driver_entry_fn>(
-        dlsym(d->handle_, BERTH_DRIVER_ENTRY_SYMBOL));
+    auto entry_fn =
+        reinterpret_cast<berth_driver_entry_fn>(dlsym(d->handle_, BERTH_DRIVER_ENTRY_SYMBOL));
     REQUIRE(entry_fn != nullptr);
     d->entry_ = entry_fn();
     int32_t minor = d->entry_->negotiate(0, BERTH_ABI_MINOR);
     REQUIRE(minor >= 0);
     d->host_ = std::make_unique<berth_host>();
-    *d->host_ = berth_host{sizeof(berth_host), static_cast<uint32_t>(minor), "0.1.0-test",
-                           nullptr, host_log, host_log_enabled, host_report, host_extension};
+    *d->host_ = berth_host{sizeof(berth_host), static_cast<uint32_t>(minor),
+                           "0.1.0-test",       nullptr,
+                           host_log,           host_log_enabled,
+                           host_report,        host_extension};
     berth_error err;
     berth_status st = d->entry_->init(d->host_.get(), options.c_str(), &d->driver_, &err);
     INFO(err.message);
@@ -133,7 +139,8 @@ void AbiDriver::strip_unsupported(nlohmann::json &spec) {
 }
 
 void AbiDriver::require_namespace(const std::string &ns) {
-    auto list = features().value("linux", nlohmann::json::object())
+    auto list = features()
+                    .value("linux", nlohmann::json::object())
                     .value("namespaces", nlohmann::json::array());
     for (const auto &n : list)
         if (n == ns)
@@ -142,7 +149,8 @@ void AbiDriver::require_namespace(const std::string &ns) {
 }
 
 void AbiDriver::require_cgroup_field(const std::string &field) {
-    auto cg = features().value("linux", nlohmann::json::object())
+    auto cg = features()
+                  .value("linux", nlohmann::json::object())
                   .value("cgroup", nlohmann::json::object());
     if (!cg.value("v1", false) && !cg.value("v2", false))
         skip("driver " + name_ + " claims no cgroup support");
@@ -189,12 +197,14 @@ Outcome AbiDriver::create(Container &c, int in, int out, int err_fd) {
     return outcome(st, err);
 }
 
-#define BERTH_TEST_REF_OP(NAME, ...)                                                          \
-    berth_container_ref r = c.ref();                                                          \
-    berth_error err;                                                                          \
+#define BERTH_TEST_REF_OP(NAME, ...)                                                               \
+    berth_container_ref r = c.ref();                                                               \
+    berth_error err;                                                                               \
     return outcome(driver_->NAME(driver_->self, &r, ##__VA_ARGS__, &err), err)
 
-Outcome AbiDriver::start(const Container &c) { BERTH_TEST_REF_OP(start); }
+Outcome AbiDriver::start(const Container &c) {
+    BERTH_TEST_REF_OP(start);
+}
 Outcome AbiDriver::state(const Container &c, berth_state_result *out) {
     out->struct_size = sizeof(*out);
     BERTH_TEST_REF_OP(state, out);
@@ -205,8 +215,12 @@ Outcome AbiDriver::kill(const Container &c, int sig, bool all) {
 Outcome AbiDriver::destroy(const Container &c, bool force) {
     BERTH_TEST_REF_OP(destroy, force ? 1 : 0);
 }
-Outcome AbiDriver::pause(const Container &c) { BERTH_TEST_REF_OP(pause); }
-Outcome AbiDriver::resume(const Container &c) { BERTH_TEST_REF_OP(resume); }
+Outcome AbiDriver::pause(const Container &c) {
+    BERTH_TEST_REF_OP(pause);
+}
+Outcome AbiDriver::resume(const Container &c) {
+    BERTH_TEST_REF_OP(resume);
+}
 
 Outcome AbiDriver::pids(const Container &c, std::vector<int> *out) {
     std::string text;
@@ -260,19 +274,21 @@ void standard_spec(nlohmann::json &spec) {
     spec["hostname"] = "berth-test";
     spec["process"]["capabilities"] = {
         {"bounding", caps}, {"effective", caps}, {"permitted", caps}};
-    spec["mounts"] = nlohmann::json::array(
-        {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
-         {{"destination", "/dev"},
-          {"type", "tmpfs"},
-          {"source", "tmpfs"},
-          {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
-         {{"destination", "/sys"},
-          {"type", "sysfs"},
-          {"source", "sysfs"},
-          {"options", {"nosuid", "noexec", "nodev", "ro"}}}});
-    spec["linux"]["namespaces"] = nlohmann::json::array(
-        {{{"type", "pid"}}, {{"type", "network"}}, {{"type", "ipc"}}, {{"type", "uts"}},
-         {{"type", "mount"}}});
+    spec["mounts"] =
+        nlohmann::json::array({{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
+                               {{"destination", "/dev"},
+                                {"type", "tmpfs"},
+                                {"source", "tmpfs"},
+                                {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
+                               {{"destination", "/sys"},
+                                {"type", "sysfs"},
+                                {"source", "sysfs"},
+                                {"options", {"nosuid", "noexec", "nodev", "ro"}}}});
+    spec["linux"]["namespaces"] = nlohmann::json::array({{{"type", "pid"}},
+                                                         {{"type", "network"}},
+                                                         {{"type", "ipc"}},
+                                                         {{"type", "uts"}},
+                                                         {{"type", "mount"}}});
 }
 
 std::string read_all(int fd, int timeout_ms) {

@@ -74,8 +74,7 @@ Ran run_container(AbiDriver &d, Sandbox &sb, const std::string &name, std::vecto
 // A container left running `sleep` for tests that act on a live one.
 AbiDriver::Container start_sleeper(AbiDriver &d, Sandbox &sb, const std::string &name,
                                    std::vector<std::string> args = {"sleep", "60"},
-                                   const std::function<void(json &)> &edit = {},
-                                   int out_fd = -1) {
+                                   const std::function<void(json &)> &edit = {}, int out_fd = -1) {
     auto bundle = sb.bundle(name, args, [&](json &spec) {
         standard_spec(spec);
         if (edit)
@@ -129,13 +128,13 @@ TEMPLATE_TEST_CASE("a container's exit status is its process's", "[root]", DRIVE
     REQUIRE(ran.status == 3);
 }
 
-TEMPLATE_TEST_CASE("a container reads stdin and writes stdout and stderr given at create",
-                   "[root]", DRIVERS) {
+TEMPLATE_TEST_CASE("a container reads stdin and writes stdout and stderr given at create", "[root]",
+                   DRIVERS) {
     auto d = AbiDriver::load_or_skip(TestType::name);
     Sandbox sb;
-    auto ran = run_container(*d, sb, "stdio",
-                             {"sh", "-c", "read line; echo out:$line; echo err:$line >&2"}, {},
-                             "hello\n");
+    auto ran =
+        run_container(*d, sb, "stdio",
+                      {"sh", "-c", "read line; echo out:$line; echo err:$line >&2"}, {}, "hello\n");
     REQUIRE(ran.status == 0);
     REQUIRE(ran.out == "out:hello\n");
     REQUIRE(ran.err == "err:hello\n");
@@ -155,8 +154,7 @@ TEMPLATE_TEST_CASE("a container sees only its own processes in a new pid namespa
     d->require_namespace("pid");
     Sandbox sb;
     // An init of the driver's (LXC's) may be pid 1 with the program as its child.
-    auto ran = run_container(*d, sb, "pidns",
-                             {"sh", "-c", "echo $$; ls /proc | grep -c '^[0-9]'"});
+    auto ran = run_container(*d, sb, "pidns", {"sh", "-c", "echo $$; ls /proc | grep -c '^[0-9]'"});
     int self = 0, visible = 0;
     REQUIRE(sscanf(ran.out.c_str(), "%d\n%d", &self, &visible) == 2);
     REQUIRE(self <= 2);
@@ -165,8 +163,7 @@ TEMPLATE_TEST_CASE("a container sees only its own processes in a new pid namespa
 
 TEMPLATE_TEST_CASE("a container's capability sets are the spec's", "[root]", DRIVERS) {
     auto d = AbiDriver::load_or_skip(TestType::name);
-    if (d->features().value("linux", json::object()).value("capabilities", json::array())
-            .empty())
+    if (d->features().value("linux", json::object()).value("capabilities", json::array()).empty())
         skip(std::string("driver ") + TestType::name + " claims no capabilities");
     Sandbox sb;
     auto ran = run_container(*d, sb, "caps", {"grep", "^Cap[BEP]", "/proc/self/status"});
@@ -194,9 +191,9 @@ TEMPLATE_TEST_CASE("a container's pids limit stops it forking past the limit",
     auto d = AbiDriver::load_or_skip(TestType::name);
     d->require_cgroup_field("linux.resources.pids.limit");
     Sandbox sb;
-    auto ran = run_container(
-        *d, sb, "pids", {"sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 2 & done; wait"},
-        [](json &spec) { spec["linux"]["resources"]["pids"]["limit"] = 4; });
+    auto ran = run_container(*d, sb, "pids",
+                             {"sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 2 & done; wait"},
+                             [](json &spec) { spec["linux"]["resources"]["pids"]["limit"] = 4; });
     REQUIRE(ran.err.find("can't fork") != std::string::npos);
 }
 

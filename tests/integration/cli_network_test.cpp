@@ -60,8 +60,10 @@ TEST_CASE("berth create --network NAME -p publishes a bridged container's port",
                         ":\n          bridge: " + bridge + "\n          subnet: 10.215." +
                         std::to_string(pid % 256) + ".0/24\n");
     const std::string id = sb.id("web");
-    auto b = bundle(sb, "web", {"sh", "-c", "echo hello-cli > /tmp/index.html; "
-                                            "exec httpd -f -p 80 -h /tmp"});
+    auto b = bundle(sb, "web",
+                    {"sh", "-c",
+                     "echo hello-cli > /tmp/index.html; "
+                     "exec httpd -f -p 80 -h /tmp"});
     RunResult created = berth_to_files(
         sb, {"create", "-b", b.string(), "--network", net, "-p", std::to_string(port) + ":80", id},
         "create");
@@ -104,8 +106,8 @@ TEST_CASE("berth run --network container:ID joins that container's network names
     const int a_pid = state_of(sb, a)["pid"].get<int>();
 
     auto reader = bundle(sb, "b", {"readlink", "/proc/self/ns/net"});
-    RunResult joined = sb.berth({"run", "-b", reader.string(), "--network", "container:" + a,
-                                 sb.id("b")});
+    RunResult joined =
+        sb.berth({"run", "-b", reader.string(), "--network", "container:" + a, sb.id("b")});
     INFO(joined.err);
     CHECK(joined.exit_code == 0);
     CHECK(joined.out == netns_of(a_pid) + "\n");
@@ -130,8 +132,7 @@ TEST_CASE("publishing without a bridge network, or joining no running container,
     CHECK(r.exit_code == 1);
     CHECK(r.err == "berth: -p/--publish needs a bridge network (hint: add --network NAME, a "
                    "network of berth.yaml's drivers.native.options.networks)\n");
-    r = sb.berth({"run", "-b", b.string(), "--network", "container:" + sb.id("none"),
-                  sb.id("x")});
+    r = sb.berth({"run", "-b", b.string(), "--network", "container:" + sb.id("none"), sb.id("x")});
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("--network container:" + sb.id("none")) != std::string::npos);
     CHECK(sb.berth({"list", "-q"}).out.empty());

@@ -2,7 +2,6 @@
 // from a tarball of the build's root filesystem, private podman storage, no network.
 #include "lifecycle_support.hpp"
 
-
 using namespace berth::test;
 using namespace berth::test::lifecycle;
 
@@ -30,15 +29,21 @@ struct Podman {
     fs::path runtime() const { return sb.dir() / "berth-runtime"; }
 
     RunResult operator()(std::vector<std::string> args, int timeout_s = 120) const {
-        std::vector<std::string> argv = {
-            podman.string(),
-            "--root", (sb.dir() / "podman-root").string(),
-            "--runroot", (sb.dir() / "podman-run").string(),
-            "--tmpdir", (sb.dir() / "podman-tmp").string(),
-            "--storage-driver", "vfs",
-            "--cgroup-manager", "cgroupfs",
-            "--events-backend", "file",
-            "--runtime", runtime().string()};
+        std::vector<std::string> argv = {podman.string(),
+                                         "--root",
+                                         (sb.dir() / "podman-root").string(),
+                                         "--runroot",
+                                         (sb.dir() / "podman-run").string(),
+                                         "--tmpdir",
+                                         (sb.dir() / "podman-tmp").string(),
+                                         "--storage-driver",
+                                         "vfs",
+                                         "--cgroup-manager",
+                                         "cgroupfs",
+                                         "--events-backend",
+                                         "file",
+                                         "--runtime",
+                                         runtime().string()};
         argv.insert(argv.end(), args.begin(), args.end());
         return run(argv, {}, timeout_s);
     }
@@ -47,8 +52,10 @@ struct Podman {
     // podman's default nofile and nproc limits cannot be applied (by any runtime): explicit
     // values within berth's own limits.
     std::vector<std::string> run_options() const {
-        return {"--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit",
-                "nproc=1024:1024", "--cgroup-parent", "/" + sb.cgroup_parent()};
+        return {"--network",       "none",
+                "--ulimit",        "nofile=1024:1024",
+                "--ulimit",        "nproc=1024:1024",
+                "--cgroup-parent", "/" + sb.cgroup_parent()};
     }
 };
 
@@ -61,8 +68,7 @@ Podman make_podman(Sandbox &sb) {
     {
         std::ofstream script(p.runtime());
         script << "#!/bin/sh\nexec " << berth_binary().string() << " --root "
-               << sb.state_root().string() << " -c " << sb.config_path().string()
-               << " \"$@\"\n";
+               << sb.state_root().string() << " -c " << sb.config_path().string() << " \"$@\"\n";
     }
     fs::permissions(p.runtime(), fs::perms::owner_all);
     const fs::path tarball = sb.dir() / "busybox.tar";
@@ -132,9 +138,10 @@ TEST_CASE("podman run --rm runs a container through berth and removes it", "[roo
     Sandbox sb;
     Podman podman = make_podman(sb);
 
-    RunResult r = podman(concat(concat({"run", "--rm"}, podman.run_options()),
-                                {podman.image, "sh", "-c", "echo hello from berth; "
-                                                           "cat /proc/1/comm; exit 3"}));
+    RunResult r =
+        podman(concat(concat({"run", "--rm"}, podman.run_options()), {podman.image, "sh", "-c",
+                                                                      "echo hello from berth; "
+                                                                      "cat /proc/1/comm; exit 3"}));
     INFO(r.err);
     CHECK(r.exit_code == 3);
     CHECK(r.out == "hello from berth\nsh\n");
@@ -149,9 +156,9 @@ TEST_CASE("podman run -d, exec, stop and rm drive a berth container", "[root]") 
     Podman podman = make_podman(sb);
     const std::string name = sb.id("web");
 
-    RunResult started = podman(concat(concat({"run", "-d", "--name", name, "--hostname", "web"},
-                                             podman.run_options()),
-                                      {podman.image, "sleep", "1000"}));
+    RunResult started = podman(
+        concat(concat({"run", "-d", "--name", name, "--hostname", "web"}, podman.run_options()),
+               {podman.image, "sleep", "1000"}));
     INFO(started.err);
     REQUIRE(started.exit_code == 0);
     const std::string cid = started.out.substr(0, started.out.find('\n'));

@@ -78,9 +78,15 @@ void require_root() {
         skip("needs root");
 }
 
-fs::path berth_binary() { return BERTH_TEST_BINARY; }
-fs::path driver_dir() { return BERTH_TEST_DRIVER_DIR; }
-fs::path rootfs_dir() { return BERTH_TEST_ROOTFS; }
+fs::path berth_binary() {
+    return BERTH_TEST_BINARY;
+}
+fs::path driver_dir() {
+    return BERTH_TEST_DRIVER_DIR;
+}
+fs::path rootfs_dir() {
+    return BERTH_TEST_ROOTFS;
+}
 
 RunResult run(const std::vector<std::string> &argv, const std::string &input, int timeout_s) {
     int in[2], out[2], err[2];
@@ -201,8 +207,8 @@ fs::path Sandbox::bundle(const std::string &name, const std::vector<std::string>
 
 RunResult Sandbox::berth(const std::vector<std::string> &args, const std::string &input,
                          int timeout_s) const {
-    std::vector<std::string> argv = {berth_binary().string(), "--root", state_root().string(),
-                                     "-c", config_path().string()};
+    std::vector<std::string> argv = {berth_binary().string(), "--root", state_root().string(), "-c",
+                                     config_path().string()};
     argv.insert(argv.end(), args.begin(), args.end());
     return run(argv, input, timeout_s);
 }

@@ -45,7 +45,7 @@ Result<> check_path(const std::string &path) {
 }
 
 bool is_dir(const std::string &path) {
-    struct stat st{};
+    struct stat st {};
     return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
@@ -144,8 +144,8 @@ public:
     Result<> add_process(int pid) override {
         for (const auto &dir : directories())
             if (auto r = write_cgroup_file(dir + "/cgroup.procs", std::to_string(pid)); !r)
-                return fail(std::move(r.error()).in(fmt::format("move process {} into cgroup",
-                                                                pid)));
+                return fail(
+                    std::move(r.error()).in(fmt::format("move process {} into cgroup", pid)));
         return {};
     }
 
@@ -287,8 +287,8 @@ std::vector<std::string> v2_controllers(const CgroupLayout &layout, const Cgroup
 } // namespace
 
 Result<std::unique_ptr<Cgroup>> Cgroup::create(const std::string &path,
-                                                const nlohmann::json &resources,
-                                                std::vector<std::string> *made_parents) {
+                                               const nlohmann::json &resources,
+                                               std::vector<std::string> *made_parents) {
     const std::string step = "create cgroup " + path;
     if (auto r = check_path(path); !r)
         return fail(std::move(r.error()).in(step));

@@ -51,8 +51,8 @@ const char *status_name(berth_container_status s) {
 }
 
 Error wrong_state(const ContainerRef &ref, berth_container_status s, const std::string &need) {
-    return make_error(BERTH_E_STATE, fmt::format("container {} is {}; {}", ref.id,
-                                                 status_name(s), need));
+    return make_error(BERTH_E_STATE,
+                      fmt::format("container {} is {}; {}", ref.id, status_name(s), need));
 }
 
 // A pidfd for the container's init that is known to refer to the recorded process: the
@@ -109,9 +109,8 @@ nlohmann::json capability_names() {
         cap_free(n);
         if (s.rfind("cap_", 0) != 0)
             continue; // a number: a capability newer than libcap
-        std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) {
-            return static_cast<char>(std::toupper(ch));
-        });
+        std::transform(s.begin(), s.end(), s.begin(),
+                       [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
         names.push_back(s);
     }
     return names;
@@ -160,8 +159,8 @@ Result<DriverOptions> parse_options(const std::string &json_text) {
             continue;
         }
         if (it.key() == "seccomp_cache") {
-            if (!it->is_string() || (!it->get<std::string>().empty() &&
-                                     it->get<std::string>().front() != '/'))
+            if (!it->is_string() ||
+                (!it->get<std::string>().empty() && it->get<std::string>().front() != '/'))
                 return fail(make_error(BERTH_E_INVALID_ARGUMENT,
                                        "driver native: option seccomp_cache must be an "
                                        "absolute directory path, or empty for none"));
@@ -234,27 +233,38 @@ Result<std::string> NativeDriver::probe() {
 Result<std::string> NativeDriver::features() {
     // Fields this driver reads nowhere, in the notation of the host's feature gate, so a
     // request that uses them is refused instead of silently run without them.
-    nlohmann::json unsupported = {
-        "process.selinuxLabel", "process.ioPriority",  "process.scheduler",
-        "process.execCPUAffinity",
-        "linux.mountLabel",     "linux.intelRdt",      "linux.personality",
-        "linux.timeOffsets",    "linux.memoryPolicy",  "linux.netDevices",
-        "linux.seccomp.listenerPath", "linux.namespaces[time]", "hooks"};
+    nlohmann::json unsupported = {"process.selinuxLabel",
+                                  "process.ioPriority",
+                                  "process.scheduler",
+                                  "process.execCPUAffinity",
+                                  "linux.mountLabel",
+                                  "linux.intelRdt",
+                                  "linux.personality",
+                                  "linux.timeOffsets",
+                                  "linux.memoryPolicy",
+                                  "linux.netDevices",
+                                  "linux.seccomp.listenerPath",
+                                  "linux.namespaces[time]",
+                                  "hooks"};
     nlohmann::json doc = {
         {"ociVersionMin", "1.0.0"},
         {"ociVersionMax", "1.2.0"},
         {"hooks", nlohmann::json::array()},
-        {"mountOptions",
-         {"async",     "atime",   "bind",     "defaults", "dev",       "diratime", "dirsync",
-          "exec",      "mand",    "noatime",  "nodev",    "nodiratime", "noexec",  "nomand",
-          "norelatime", "nostrictatime", "nosuid", "private", "rbind",   "relatime", "remount",
-          "ro",        "rprivate", "rshared", "rslave",   "runbindable", "rw",     "shared",
-          "slave",     "strictatime", "suid",  "sync",     "unbindable", "rro",    "rrw"}},
+        {"mountOptions", {"async",         "atime",      "bind",       "defaults", "dev",
+                          "diratime",      "dirsync",    "exec",       "mand",     "noatime",
+                          "nodev",         "nodiratime", "noexec",     "nomand",   "norelatime",
+                          "nostrictatime", "nosuid",     "private",    "rbind",    "relatime",
+                          "remount",       "ro",         "rprivate",   "rshared",  "rslave",
+                          "runbindable",   "rw",         "shared",     "slave",    "strictatime",
+                          "suid",          "sync",       "unbindable", "rro",      "rrw"}},
         {"linux",
          {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"}},
           {"capabilities", capability_names()},
           {"cgroup",
-           {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false},
+           {{"v1", true},
+            {"v2", true},
+            {"systemd", false},
+            {"systemdUser", false},
             {"rdma", false}}},
           {"seccomp",
            {{"enabled", true},
@@ -297,8 +307,8 @@ struct CreateTxn {
     // Set once the container's network is up; undoes it after the child is gone.
     std::function<Result<>()> network_teardown;
 
-    // Kills the child, then removes the network, the cgroup and the state files. Errors met on the way
-    // are attached to `cause`, which stays the error the user sees.
+    // Kills the child, then removes the network, the cgroup and the state files. Errors met on the
+    // way are attached to `cause`, which stays the error the user sees.
     Error undo(Error cause) {
         Deadline d = Clock::now() + setup_timeout;
         if (auto r = child.kill_and_reap(d); !r)
@@ -404,10 +414,10 @@ Result<int> NativeDriver::create(const driver::CreateRequest &req) {
         if (!parents)
             return undo(std::move(parents.error()).in("create cgroup"));
         std::vector<std::string> made;
-        auto cg = Cgroup::create(st.cgroup,
-                                 j.value("linux", nlohmann::json::object())
-                                     .value("resources", nlohmann::json::object()),
-                                 &made);
+        auto cg = Cgroup::create(
+            st.cgroup,
+            j.value("linux", nlohmann::json::object()).value("resources", nlohmann::json::object()),
+            &made);
         if (!cg)
             return undo(std::move(cg.error()).in("create cgroup"));
         txn.cgroup = std::move(*cg);
@@ -448,8 +458,7 @@ Result<int> NativeDriver::create(const driver::CreateRequest &req) {
                 return undo(std::move(r.error()));
             plan->joined.erase(pid_ns);
         }
-        host().debug("container {}: cloning init with namespaces {:#x}", ref.id,
-                     plan->clone_flags);
+        host().debug("container {}: cloning init with namespaces {:#x}", ref.id, plan->clone_flags);
         auto child = spawn_init(init, *sync);
         if (!child)
             return undo(std::move(child.error()));
@@ -484,10 +493,10 @@ Result<int> NativeDriver::create(const driver::CreateRequest &req) {
     if (m->kind != MsgKind::ready) {
         int pid = txn.child.pid();
         auto status = txn.child.wait(deadline);
-        std::string how = status ? (WIFSIGNALED(*status)
-                                        ? fmt::format("killed by signal {}", WTERMSIG(*status))
-                                        : fmt::format("exit status {}", WEXITSTATUS(*status)))
-                                 : std::string("unknown status");
+        std::string how =
+            status ? (WIFSIGNALED(*status) ? fmt::format("killed by signal {}", WTERMSIG(*status))
+                                           : fmt::format("exit status {}", WEXITSTATUS(*status)))
+                   : std::string("unknown status");
         return undo(make_error(BERTH_E_FAILED,
                                fmt::format("container init exited during setup ({})", how),
                                fmt::format("pid {}", pid)));
@@ -517,12 +526,13 @@ Result<> NativeDriver::start(const ContainerRef &ref) {
         if (errno == ENOENT)
             return fail(process_alive(*st)
                             ? wrong_state(ref, BERTH_STATUS_RUNNING, "it was already started")
-                            : wrong_state(ref, BERTH_STATUS_STOPPED, "delete it and create it "
-                                                                     "again"));
+                            : wrong_state(ref, BERTH_STATUS_STOPPED,
+                                          "delete it and create it "
+                                          "again"));
         if (errno == ENXIO)
             // Nobody holds the fifo open for reading: the init is gone.
-            return fail(wrong_state(ref, BERTH_STATUS_STOPPED,
-                                    "its init exited before start; delete it"));
+            return fail(
+                wrong_state(ref, BERTH_STATUS_STOPPED, "its init exited before start; delete it"));
         return fail(sys_error("open", fifo.string()).in("start container"));
     }
     if (write(fd.get(), "0", 1) != 1)

@@ -40,17 +40,19 @@ std::string network_tag(const std::string &name) {
     return fmt::format("network:{}~{:016x}", name.substr(0, 70), fnv1a(name));
 }
 
-void Firewall::Free::operator()(nft_ctx *c) const { nft_ctx_free(c); }
+void Firewall::Free::operator()(nft_ctx *c) const {
+    nft_ctx_free(c);
+}
 
 Result<Firewall> Firewall::open() {
     nft_ctx *c = nft_ctx_new(NFT_CTX_DEFAULT);
     if (c == nullptr)
-        return fail(make_error(BERTH_E_UNAVAILABLE, "libnftables could not make a context",
-                               "nftables"));
+        return fail(
+            make_error(BERTH_E_UNAVAILABLE, "libnftables could not make a context", "nftables"));
     Firewall fw(c);
     if (nft_ctx_buffer_output(c) != 0 || nft_ctx_buffer_error(c) != 0)
-        return fail(make_error(BERTH_E_FAILED, "libnftables could not buffer its output",
-                               "nftables"));
+        return fail(
+            make_error(BERTH_E_FAILED, "libnftables could not buffer its output", "nftables"));
     nft_ctx_output_set_flags(c, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
     return fw;
 }
@@ -58,10 +60,10 @@ Result<Firewall> Firewall::open() {
 Result<std::string> Firewall::run(const std::string &commands, const std::string &what) {
     // libnftables applies one buffer as one kernel transaction: all of it or nothing.
     if (nft_run_cmd_from_buffer(ctx_.get(), commands.c_str()) != 0) {
-        Error e = make_error(BERTH_E_FAILED,
-                             fmt::format("{}: {}", what,
-                                         first_line(nft_ctx_get_error_buffer(ctx_.get()))),
-                             fmt::format("table ip {}", firewall_table));
+        Error e = make_error(
+            BERTH_E_FAILED,
+            fmt::format("{}: {}", what, first_line(nft_ctx_get_error_buffer(ctx_.get()))),
+            fmt::format("table ip {}", firewall_table));
         if (e.op.find("Operation not permitted") != std::string::npos)
             e.code = BERTH_E_PERMISSION;
         return fail(std::move(e));
@@ -79,8 +81,9 @@ Result<std::optional<std::vector<FirewallRule>>> Firewall::list() {
     }
     auto j = nlohmann::json::parse(*out, nullptr, false);
     if (j.is_discarded() || !j.contains("nftables"))
-        return fail(make_error(BERTH_E_FAILED, "list rules: libnftables answered with "
-                                               "something other than its JSON schema",
+        return fail(make_error(BERTH_E_FAILED,
+                               "list rules: libnftables answered with "
+                               "something other than its JSON schema",
                                fmt::format("table ip {}", firewall_table)));
     std::vector<FirewallRule> rules;
     for (const auto &item : j["nftables"]) {
@@ -131,21 +134,21 @@ Result<> Firewall::add_network_rules(const NetworkConfig &net) {
         for (const auto &r : **rules)
             if (r.comment == tag)
                 return {};
-    std::string cmds = fmt::format(
-        "add rule ip {t} postrouting ip saddr {subnet} oifname != \"{br}\" masquerade "
-        "comment \"{tag}\"\n"
-        "add rule ip {t} postrouting ip saddr 127.0.0.0/8 oifname \"{br}\" masquerade "
-        "comment \"{tag}\"\n",
-        fmt::arg("t", firewall_table), fmt::arg("subnet", net.subnet.str()),
-        fmt::arg("br", net.bridge), fmt::arg("tag", tag));
+    std::string cmds =
+        fmt::format("add rule ip {t} postrouting ip saddr {subnet} oifname != \"{br}\" masquerade "
+                    "comment \"{tag}\"\n"
+                    "add rule ip {t} postrouting ip saddr 127.0.0.0/8 oifname \"{br}\" masquerade "
+                    "comment \"{tag}\"\n",
+                    fmt::arg("t", firewall_table), fmt::arg("subnet", net.subnet.str()),
+                    fmt::arg("br", net.bridge), fmt::arg("tag", tag));
     if (auto r = run(cmds, fmt::format("add masquerade rules of network {}", net.name)); !r)
         return fail(std::move(r.error()));
     return {};
 }
 
-Result<> Firewall::add_port_rules(
-    const std::string &container_id, Ipv4 address, const std::vector<PublishedPort> &ports,
-    const std::vector<std::pair<std::string, PublishedPort>> &taken) {
+Result<> Firewall::add_port_rules(const std::string &container_id, Ipv4 address,
+                                  const std::vector<PublishedPort> &ports,
+                                  const std::vector<std::pair<std::string, PublishedPort>> &taken) {
     if (ports.empty())
         return {};
     std::string cmds;
@@ -182,8 +185,8 @@ Result<int> Firewall::delete_tagged(const std::string &tag) {
     int n = 0;
     for (const auto &r : **rules)
         if (r.comment == tag) {
-            cmds += fmt::format("delete rule ip {} {} handle {}\n", firewall_table, r.chain,
-                                r.handle);
+            cmds +=
+                fmt::format("delete rule ip {} {} handle {}\n", firewall_table, r.chain, r.handle);
             ++n;
         }
     if (n == 0)
@@ -204,8 +207,7 @@ Result<bool> Firewall::delete_table_if_unused() {
     for (const auto &r : **rules) {
         if (!r.comment.empty())
             return false;
-        cmds += fmt::format("delete rule ip {} {} handle {}\n", firewall_table, r.chain,
-                            r.handle);
+        cmds += fmt::format("delete rule ip {} {} handle {}\n", firewall_table, r.chain, r.handle);
     }
     // Chains, not the table, are deleted first: the kernel refuses to delete a chain that
     // still holds rules, so a rule another process added since the listing aborts the whole

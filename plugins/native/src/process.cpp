@@ -66,9 +66,13 @@ void reset_signals() {
     sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
-Deadline child_deadline() { return Clock::now() + setup_timeout; }
+Deadline child_deadline() {
+    return Clock::now() + setup_timeout;
+}
 
-[[noreturn]] void child_fail(int fd, Error e) { report_and_exit(fd, e); }
+[[noreturn]] void child_fail(int fd, Error e) {
+    report_and_exit(fd, e);
+}
 
 // `step` names the step in the error, unless the callee already does (nullptr).
 template <class T> T child_check(int fd, Result<T> r, const char *step) {
@@ -143,7 +147,8 @@ Result<> install_stdio(const Launch &l) {
     // Before the user switch: the pty is opened as root and then given to the user.
     if (l.console_fd >= 0)
         child_check(sync_fd, attach_console(l.console_fd, l.process), "set up console");
-    child_check(sync_fd, apply_user_and_security(l.process_json, l.seccomp ? &*l.seccomp : nullptr), nullptr);
+    child_check(sync_fd, apply_user_and_security(l.process_json, l.seccomp ? &*l.seccomp : nullptr),
+                nullptr);
     std::string exe = child_check(sync_fd, resolve_executable(l.process), "prepare process");
     if (l.console_fd < 0)
         child_check(sync_fd, install_stdio(l), "set up stdio");
@@ -193,7 +198,9 @@ void await(int sync_fd, MsgKind kind) {
         _exit(1); // the driver is gone or gave up, and kills us anyway
 }
 
-void await_go(int sync_fd) { await(sync_fd, MsgKind::go); }
+void await_go(int sync_fd) {
+    await(sync_fd, MsgKind::go);
+}
 
 [[noreturn]] void init_main(const InitRequest &req, int sync_fd) {
     const NamespacePlan &plan = *req.plan;
@@ -221,8 +228,7 @@ void await_go(int sync_fd) { await(sync_fd, MsgKind::go); }
         await(sync_fd, MsgKind::released);
         released = true;
         if (unshare(CLONE_NEWCGROUP) != 0)
-            child_fail(sync_fd,
-                       sys_error("unshare", "cgroup namespace").in("create namespaces"));
+            child_fail(sync_fd, sys_error("unshare", "cgroup namespace").in("create namespaces"));
     }
     if (plan.new_netns)
         child_check(sync_fd, bring_loopback_up(), "set up network namespace");
@@ -278,8 +284,7 @@ Result<int> ChildProcess::wait(Deadline deadline) {
         }
         if (r < 0 && errno != EINTR)
             return fail(sys_error("waitpid", fmt::format("pid {}", pid_)));
-        auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
         if (left.count() <= 0)
             return fail(make_error(BERTH_E_FAILED, "timed out waiting for process to exit",
                                    fmt::format("pid {}", pid_)));

@@ -67,9 +67,12 @@ Result<uint32_t> parse_action(const json &obj, const char *action_key, const cha
 
 Result<scmp_compare> parse_op(const std::string &op) {
     constexpr std::pair<std::string_view, scmp_compare> ops[] = {
-        {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT},
-        {"SCMP_CMP_LE", SCMP_CMP_LE}, {"SCMP_CMP_EQ", SCMP_CMP_EQ},
-        {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+        {"SCMP_CMP_NE", SCMP_CMP_NE},
+        {"SCMP_CMP_LT", SCMP_CMP_LT},
+        {"SCMP_CMP_LE", SCMP_CMP_LE},
+        {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+        {"SCMP_CMP_GE", SCMP_CMP_GE},
+        {"SCMP_CMP_GT", SCMP_CMP_GT},
         {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
     };
     for (const auto &[name, value] : ops)
@@ -225,12 +228,12 @@ Result<SeccompProgram> compile_seccomp(const json &profile) {
         return fail(make_error(BERTH_E_FAILED, "libseccomp exported no whole BPF program")
                         .in("compile seccomp profile"));
     if (static_cast<size_t>(size) / sizeof(sock_filter) > BPF_MAXINSNS)
-        return fail(make_error(BERTH_E_INVALID_SPEC,
-                               fmt::format("linux.seccomp compiles to {} BPF instructions, more "
-                                           "than the kernel's limit of {}",
-                                           static_cast<size_t>(size) / sizeof(sock_filter),
-                                           BPF_MAXINSNS))
-                        .with_hint("merge rules or shorten the syscall lists"));
+        return fail(
+            make_error(BERTH_E_INVALID_SPEC,
+                       fmt::format("linux.seccomp compiles to {} BPF instructions, more "
+                                   "than the kernel's limit of {}",
+                                   static_cast<size_t>(size) / sizeof(sock_filter), BPF_MAXINSNS))
+                .with_hint("merge rules or shorten the syscall lists"));
     SeccompProgram program;
     program.code.resize(static_cast<size_t>(size) / sizeof(sock_filter));
     if (::pread(mem.get(), program.code.data(), static_cast<size_t>(size), 0) != size)

@@ -57,8 +57,8 @@ std::optional<SeccompProgram> lookup(const fs::path &file, const std::string &te
         return std::nullopt;
     unsigned major = 0, minor = 0, micro = 0, flags = 0;
     size_t text_size = 0, code_size = 0;
-    if (std::sscanf(data->c_str(), "berth-seccomp 1 libseccomp-%u.%u.%u %u %zu %zu", &major,
-                    &minor, &micro, &flags, &text_size, &code_size) != 6)
+    if (std::sscanf(data->c_str(), "berth-seccomp 1 libseccomp-%u.%u.%u %u %zu %zu", &major, &minor,
+                    &micro, &flags, &text_size, &code_size) != 6)
         return std::nullopt;
     SeccompProgram p;
     p.flags = flags;
@@ -67,8 +67,7 @@ std::optional<SeccompProgram> lookup(const fs::path &file, const std::string &te
         data->size() != nl + 1 + text_size + code_size * sizeof(sock_filter) ||
         data->compare(nl + 1, text_size, text) != 0)
         return std::nullopt;
-    std::memcpy(p.code.data(), data->data() + nl + 1 + text_size,
-                code_size * sizeof(sock_filter));
+    std::memcpy(p.code.data(), data->data() + nl + 1 + text_size, code_size * sizeof(sock_filter));
     return p;
 }
 
@@ -92,15 +91,13 @@ void store(const fs::path &dir, const fs::path &file, const std::string &text,
     if (ec)
         return;
     std::string data = header(text, p) + text;
-    data.append(reinterpret_cast<const char *>(p.code.data()),
-                p.code.size() * sizeof(sock_filter));
+    data.append(reinterpret_cast<const char *>(p.code.data()), p.code.size() * sizeof(sock_filter));
     fs::path tmp = file;
     tmp += fmt::format(".{}.tmp", ::getpid());
     UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (!fd)
         return;
-    bool written = ::write(fd.get(), data.data(), data.size()) ==
-                   static_cast<ssize_t>(data.size());
+    bool written = ::write(fd.get(), data.data(), data.size()) == static_cast<ssize_t>(data.size());
     fd.reset();
     if (!written || ::rename(tmp.c_str(), file.c_str()) != 0) {
         ::unlink(tmp.c_str());
