@@ -428,8 +428,10 @@ Result<> LxcDriver::release_resources(const Record &r, int grace_ms) {
 Result<> LxcDriver::remove_everything(const driver::ContainerRef &ref, const Record &r) {
     auto released = release_resources(r, 0);
     std::error_code ec;
-    for (const char *f : {kStartFifo, kStartVerdict, kLogFile, "rootfs", kRecordFile})
-        fs::remove_all(fs::path(ref.state_dir) / f, ec);
+    // The verdict's temporary name too: a monitor killed while writing it leaves that.
+    for (std::string f : {kStartFifo, kStartVerdict, kLogFile, "rootfs", kRecordFile})
+        for (const auto &name : {f, f + ".tmp"})
+            fs::remove_all(fs::path(ref.state_dir) / name, ec);
     return released;
 }
 
