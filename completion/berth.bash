@@ -99,7 +99,7 @@ _berth() {
     case $command in
     run | create)
         flags="-b --bundle --pid-file --console-socket --no-pivot --no-new-keyring
-            --preserve-fds"
+            --preserve-fds --network -p --publish"
         [[ $command == run ]] && flags+=" -d --detach"
         takes_id=0
         ;;
@@ -134,6 +134,10 @@ _berth() {
         ;;
     exec:--cwd)
         _filedir -d
+        return
+        ;;
+    run:--network | create:--network)
+        _berth_reply "host none"
         return
         ;;
     *:-f | *:--format)
