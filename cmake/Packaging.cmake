@@ -96,6 +96,12 @@ chroot plus credentials only: no namespaces, cgroups or seccomp. For hosts where
 driver works.")
 endif()
 
+# berth runs nothing without a driver: apt installs one of those built along with it.
+set(berth_driver_packages ${berth_components})
+list(REMOVE_ITEM berth_driver_packages host)
+list(TRANSFORM berth_driver_packages PREPEND berth-)
+string(REPLACE ";" " | " CPACK_DEBIAN_HOST_PACKAGE_RECOMMENDS "${berth_driver_packages}")
+
 list(APPEND berth_components dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME berth-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION devel)

@@ -246,6 +246,9 @@ TEST_CASE("the Debian packages carry their names, the host's version and their d
     CHECK(host_deps.count("libc6"));
     CHECK(host_deps.count("libstdc++6"));
     CHECK(host_deps.count("berth") == 0);
+    std::set<std::string> recommended = depends_names(field(debs.at("berth"), "Recommends"));
+    for (const auto &d : drivers)
+        CHECK(recommended.count("berth-driver-" + d));
     if (drivers.count("native")) {
         std::set<std::string> deps =
             depends_names(field(debs.at("berth-driver-native"), "Depends"));
