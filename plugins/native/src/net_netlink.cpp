@@ -87,27 +87,43 @@ Result<> NetlinkSocket::send(NetlinkMessage &msg, const std::string &what) {
     return {};
 }
 
-Result<> NetlinkSocket::receive(uint32_t seq, mnl_cb_t cb, void *data, const std::string &op,
+Result<> NetlinkSocket::receive(uint32_t seq, std::vector<std::vector<char>> *answers,
+                                bool *interrupted, const std::string &op,
                                 const std::string &object) {
     std::vector<char> buf(receive_size);
-    uint32_t portid = mnl_socket_get_portid(sock_.get());
+    const uint32_t portid = mnl_socket_get_portid(sock_.get());
     for (;;) {
         ssize_t n = mnl_socket_recvfrom(sock_.get(), buf.data(), buf.size());
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return fail(make_error(BERTH_E_FAILED,
-                                       fmt::format("{}: the kernel did not answer within {}s",
-                                                   op, receive_timeout_s),
-                                       object));
+                return fail(make_error(
+                    BERTH_E_FAILED,
+                    fmt::format("{}: the kernel did not answer within {}s", op, receive_timeout_s),
+                    object));
             return fail(sys_error("receive rtnetlink answer", object));
         }
-        int r = mnl_cb_run(buf.data(), static_cast<size_t>(n), seq, portid, cb, data);
-        if (r == MNL_CB_ERROR)
-            return fail(sys_error(op, object));
-        if (r == MNL_CB_STOP)
-            return {};
+        int left = static_cast<int>(n);
+        for (auto *nlh = reinterpret_cast<const nlmsghdr *>(buf.data()); mnl_nlmsg_ok(nlh, left);
+             nlh = mnl_nlmsg_next(nlh, &left)) {
+            if (nlh->nlmsg_seq != seq || (nlh->nlmsg_pid != 0 && nlh->nlmsg_pid != portid))
+                continue; // the rest of an earlier request's answer
+            if (interrupted != nullptr && (nlh->nlmsg_flags & NLM_F_DUMP_INTR))
+                *interrupted = true;
+            if (nlh->nlmsg_type == NLMSG_DONE)
+                return {};
+            if (nlh->nlmsg_type == NLMSG_ERROR) {
+                const auto *err = static_cast<const nlmsgerr *>(mnl_nlmsg_get_payload(nlh));
+                if (err->error != 0)
+                    return fail(sys_error(op, object, -err->error));
+                return {};
+            }
+            if (answers != nullptr && nlh->nlmsg_type >= NLMSG_MIN_TYPE) {
+                const char *p = reinterpret_cast<const char *>(nlh);
+                answers->emplace_back(p, p + nlh->nlmsg_len);
+            }
+        }
     }
 }
 
@@ -118,18 +134,29 @@ Result<> NetlinkSocket::request(NetlinkMessage &msg, const std::string &op,
     return receive(msg.header()->nlmsg_seq, nullptr, nullptr, op, object);
 }
 
-Result<> NetlinkSocket::dump(NetlinkMessage &msg,
-                             const std::function<void(const nlmsghdr *)> &each,
+Result<> NetlinkSocket::dump(NetlinkMessage &msg, const std::function<void(const nlmsghdr *)> &each,
                              const std::string &what) {
+    constexpr int attempts = 20;
     msg.header()->nlmsg_flags |= NLM_F_DUMP;
-    if (auto r = send(msg, what); !r)
-        return r;
-    auto cb = [](const nlmsghdr *nlh, void *data) -> int {
-        (*static_cast<const std::function<void(const nlmsghdr *)> *>(data))(nlh);
-        return MNL_CB_OK;
-    };
-    return receive(msg.header()->nlmsg_seq, cb,
-                   const_cast<std::function<void(const nlmsghdr *)> *>(&each), "list", what);
+    for (int attempt = 1;; ++attempt) {
+        if (auto r = send(msg, what); !r)
+            return r;
+        std::vector<std::vector<char>> answers;
+        bool interrupted = false;
+        if (auto r = receive(msg.header()->nlmsg_seq, &answers, &interrupted, "list", what); !r)
+            return r;
+        if (!interrupted) {
+            for (const auto &a : answers)
+                each(reinterpret_cast<const nlmsghdr *>(a.data()));
+            return {};
+        }
+        if (attempt == attempts)
+            return fail(make_error(BERTH_E_FAILED,
+                                   fmt::format("list: the kernel's list changed while it was "
+                                               "read, {} times in a row",
+                                               attempts),
+                                   what));
+    }
 }
 
 } // namespace berth::native

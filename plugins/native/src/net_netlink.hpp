@@ -56,7 +56,10 @@ public:
     // sys_error of `op` on `object` with the kernel's errno.
     Result<> request(NetlinkMessage &msg, const std::string &op, const std::string &object);
 
-    // Sends a dump request (NLM_F_DUMP) and calls `each` for every answer until the end.
+    // Sends a dump request (NLM_F_DUMP) and calls `each` for every answer until the end. A
+    // dump the kernel marks interrupted (the list changed while it was read, as when other
+    // containers come and go) is read to its end, dropped and asked for again, so `each`
+    // sees one consistent list.
     Result<> dump(NetlinkMessage &msg, const std::function<void(const nlmsghdr *)> &each,
                   const std::string &what);
 
@@ -69,8 +72,11 @@ private:
     };
     NetlinkSocket(mnl_socket *s, std::string where) : sock_(s), where_(std::move(where)) {}
     Result<> send(NetlinkMessage &msg, const std::string &what);
-    Result<> receive(uint32_t seq, mnl_cb_t cb, void *data, const std::string &op,
-                     const std::string &object);
+    // Reads the answers to request `seq` until its acknowledgement or the end of its dump,
+    // skipping answers to earlier requests that were given up on. Dump messages are copied
+    // into `answers` (when given); `interrupted` is set when the kernel flagged the dump.
+    Result<> receive(uint32_t seq, std::vector<std::vector<char>> *answers, bool *interrupted,
+                     const std::string &op, const std::string &object);
 
     std::unique_ptr<mnl_socket, Closer> sock_;
     std::string where_;
