@@ -40,7 +40,7 @@ struct Config {
     DriverSettings driver(const std::string &name) const;
 };
 
-// The built-in defaults: BERTH_INSTALL_DRIVER_DIR, native, /run/berth, info, text, stderr.
+// The built-in defaults: BERTH_INSTALL_DRIVER_DIR, native, /run/berth, warn, text, stderr.
 Config default_config();
 
 // Parses berth.yaml text. `file` names the file in messages and anchors relative paths.
