@@ -555,7 +555,9 @@ Result<> Builder::resources(const json &res) {
             !ok)
             return ok;
     }
-    for (const auto &[key, value] : res.value("unified", json::object()).items()) {
+    // Held in a variable: items() of a temporary would outlive it in the loop.
+    const json unified = res.value("unified", json::object());
+    for (const auto &[key, value] : unified.items()) {
         if (ctx_.cgroups->version_of(key.substr(0, key.find('.'))) != 2)
             return fail(refuse_field("linux.resources.unified[" + key + "]",
                                      "its controller is not on the cgroup2 hierarchy here"));
@@ -606,7 +608,8 @@ Result<LxcConfig> Builder::run(const json &spec) {
         return fail(std::move(ok.error()));
     if (auto ok = devices(linux); !ok)
         return fail(std::move(ok.error()));
-    for (const auto &[key, value] : linux.value("sysctl", json::object()).items())
+    const json sysctl = linux.value("sysctl", json::object());
+    for (const auto &[key, value] : sysctl.items())
         add("lxc.sysctl." + key, value.get<std::string>());
 
     // The container's cgroup is exactly cgroupsPath; LXC's monitor gets siblings of it so
