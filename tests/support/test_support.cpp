@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 namespace berth::test {
 
@@ -278,10 +279,19 @@ Sandbox::~Sandbox() {
 }
 
 void Sandbox::clean_up() const {
-    // Whatever a failing test left, so one failure does not leak into the machine.
-    for (const auto &l : leftovers())
-        if (l.rfind("process: ", 0) == 0)
-            kill(std::stoi(l.substr(9)), SIGKILL);
+    // Whatever a failing test left, so one failure does not leak into the machine. Killed
+    // processes leave their cgroups only once they are gone: wait (2 s at most) for that.
+    auto processes = [&] {
+        std::vector<int> pids;
+        for (const auto &l : leftovers())
+            if (l.rfind("process: ", 0) == 0)
+                pids.push_back(std::stoi(l.substr(9)));
+        return pids;
+    };
+    for (int pid : processes())
+        kill(pid, SIGKILL);
+    for (int i = 0; i < 200 && !processes().empty(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     std::ifstream in("/proc/self/mountinfo");
     std::string line;
     std::vector<std::string> mounts;
