@@ -31,7 +31,7 @@ std::vector<fs::path> nspawn_cgroup_dirs() {
     std::vector<fs::path> found;
     std::error_code ec;
     for (const auto &root : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified", "/sys/fs/cgroup/systemd"})
-        for (const auto &parent : {fs::path(root), fs::path(root) / "berth"})
+        for (const auto &parent : {fs::path(root), fs::path(root) / "berth-nspawn"})
             for (const char *name : {"payload", "supervisor"})
                 if (fs::exists(parent / name, ec))
                     found.push_back(parent / name);
@@ -128,8 +128,11 @@ TEST_CASE("the nspawn example driver builds against the installed SDK alone and 
     INFO("berth-driver-check: " << checked.out << checked.err);
     CHECK(checked.exit_code == 0);
 
-    // Nothing of systemd-nspawn's stays: no cgroup it split off, no machine directory.
+    // Nothing of systemd-nspawn's stays: no cgroup it split off, no machine directory, and
+    // no parent cgroup of the driver's once its last container is gone.
     CHECK(nspawn_cgroup_dirs() == cgroups_before);
+    for (const char *root : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified", "/sys/fs/cgroup/systemd"})
+        CHECK_FALSE(fs::exists(fs::path(root) / "berth-nspawn"));
     CHECK_FALSE(fs::exists(nspawn_run_dir / "propagate" / id));
     if (!had_nspawn_run_dir)
         fs::remove_all(nspawn_run_dir);

@@ -13,7 +13,7 @@
 namespace nspawn_driver {
 namespace {
 
-constexpr const char *parent_name = "berth";
+constexpr const char *parent_name = "berth-nspawn";
 
 // Subdirectories (child cgroups) of `dir`.
 std::vector<std::string> child_cgroups(const std::string &dir) {
@@ -100,6 +100,12 @@ void remove_cgroup_tree(const std::string &dir) {
         remove_cgroup_tree(child);
     if (::rmdir(dir.c_str()) != 0 && errno != ENOENT)
         throw sys_failure("remove cgroup", dir);
+}
+
+void remove_container_cgroup(const std::string &dir) {
+    remove_cgroup_tree(dir);
+    // The parent goes with its last container; another container keeps it (ENOTEMPTY).
+    ::rmdir(dir.substr(0, dir.rfind('/')).c_str());
 }
 
 } // namespace nspawn_driver

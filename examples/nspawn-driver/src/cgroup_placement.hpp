@@ -20,7 +20,7 @@ std::vector<std::string> nspawn_hierarchies();
 // The container's cgroup in each of those hierarchies (nothing is created).
 std::vector<std::string> container_cgroups(const std::string &id);
 
-// Creates the container's cgroups (and their parent "berth" where missing). Throws on
+// Creates the container's cgroups (and their parent "berth-nspawn" where missing). Throws on
 // failure after removing what it made.
 void create_container_cgroups(const std::vector<std::string> &dirs);
 
@@ -30,5 +30,8 @@ std::vector<int> cgroup_processes(const std::string &dir);
 // Removes `dir` and every cgroup below it; a missing one is not an error. Throws when one
 // cannot be removed (EBUSY while a process is still in it).
 void remove_cgroup_tree(const std::string &dir);
+
+// remove_cgroup_tree(dir), then the parent "berth-nspawn" when no other container is in it.
+void remove_container_cgroup(const std::string &dir);
 
 } // namespace nspawn_driver

@@ -263,7 +263,7 @@ berth_status destroy(void *self, const berth_container_ref *ref, int32_t force, 
         }
         for (const auto &cg : container_cgroups(ref->id)) {
             d.log(BERTH_LOG_DEBUG, "container " + std::string(ref->id) + ": remove cgroup " + cg);
-            remove_cgroup_tree(cg);
+            remove_container_cgroup(cg);
         }
         remove_container_files(ref->state_dir);
     });
