@@ -88,7 +88,9 @@ TEST_CASE("an unknown command is one line on stderr naming the commands", "[unit
     RunResult r = sb.berth({"launch", "c1"});
     CHECK(r.exit_code == 2);
     CHECK(r.out.empty());
-    CHECK(r.err == "berth: unknown command \"launch\" (commands: create, delete, drivers, events, exec, features, kill, list, logs, pause, ps, resume, rm, run, spec, start, state, stop, version, wait) (hint: run berth --help "
+    CHECK(r.err == "berth: unknown command \"launch\" (commands: create, delete, drivers, events, "
+                   "exec, features, kill, list, logs, pause, ps, resume, rm, run, spec, start, "
+                   "state, stop, version, wait) (hint: run berth --help "
                    "for the commands and options)\n");
 }
 

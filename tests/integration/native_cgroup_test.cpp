@@ -62,7 +62,7 @@ std::string contents(const std::string &path) {
 }
 
 bool exists(const std::string &path) {
-    struct stat st{};
+    struct stat st {};
     return ::stat(path.c_str(), &st) == 0;
 }
 
@@ -169,11 +169,12 @@ TEST_CASE("a new cgroup carries the spec's memory, cpu and pids settings in the 
     Sandbox s;
     const std::string path = s.cgroup_parent() + "/limits";
     const std::string memory = l.v1_hierarchy("memory")->mountpoint + "/" + path;
-    const bool memsw = exists(l.v1_hierarchy("memory")->mountpoint + "/memory.memsw.limit_in_bytes");
+    const bool memsw =
+        exists(l.v1_hierarchy("memory")->mountpoint + "/memory.memsw.limit_in_bytes");
     json resources = {
         {"memory", {{"limit", 64 << 20}, {"reservation", 32 << 20}}},
-        {"cpu", {{"shares", 512}, {"quota", 20000}, {"period", 100000}, {"cpus", "0"},
-                 {"mems", "0"}}},
+        {"cpu",
+         {{"shares", 512}, {"quota", 20000}, {"period", 100000}, {"cpus", "0"}, {"mems", "0"}}},
         {"pids", {{"limit", 50}}}};
     if (memsw)
         resources["memory"]["swap"] = 128 << 20;
@@ -210,8 +211,7 @@ TEST_CASE("a process in the cgroup is listed, frozen, thawed and killed by destr
 
     REQUIRE(cg->pids().value() == std::vector<int>{child.pid()});
     if (!l.unified.empty()) // hybrid: the cgroup2 tree tracks the process too
-        REQUIRE(contents(l.unified + "/" + path + "/cgroup.procs") ==
-                std::to_string(child.pid()));
+        REQUIRE(contents(l.unified + "/" + path + "/cgroup.procs") == std::to_string(child.pid()));
     REQUIRE(cg->freeze());
     REQUIRE(cg->frozen().value());
     REQUIRE(contents(l.v1_hierarchy("freezer")->mountpoint + "/" + path + "/freezer.state") ==
@@ -289,8 +289,8 @@ TEST_CASE("devices outside the v1 allow list cannot be opened", "[root][cgroup1]
         skip("needs /dev/kmsg and /dev/null on the host");
     Sandbox s;
     // /dev/kmsg (c 1:11) readable only; everything else beyond the standard nodes denied.
-    json devices = json::array({{{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 11},
-                                 {"access", "r"}}});
+    json devices = json::array(
+        {{{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 11}, {"access", "r"}}});
     auto cg = create(s.cgroup_parent() + "/devices", {{"devices", devices}});
     Child child([] {
         if (open_errno("/dev/null", O_RDWR) != 0)

@@ -18,8 +18,8 @@ TEST_CASE("native driver runs the container's process as pid 1 and shows it no h
     Sandbox sb;
     NativeClient d;
     // `for` is a shell builtin: nothing but the shell itself runs while /proc is listed.
-    auto b = native_bundle(sb, "pid1",
-                           {"sh", "-c", "echo $$; for p in /proc/[0-9]*; do echo ${p#/proc/}; done"});
+    auto b = native_bundle(
+        sb, "pid1", {"sh", "-c", "echo $$; for p in /proc/[0-9]*; do echo ${p#/proc/}; done"});
     auto c = d.container(sb, "pid1", b);
     Pipe out;
     auto o = d.create(c, -1, out.w);
@@ -87,8 +87,10 @@ TEST_CASE("native driver returns the container's exit status and the signal that
     REQUIRE(d.destroy(c2, false));
 
     // pid 1 gets only the signals it handles: the shell's trap turns TERM into exit 3.
-    auto b3 = native_bundle(sb, "trap", {"sh", "-c", "trap 'exit 3' TERM; echo ready; "
-                                                     "while :; do sleep 0.05; done"});
+    auto b3 = native_bundle(sb, "trap",
+                            {"sh", "-c",
+                             "trap 'exit 3' TERM; echo ready; "
+                             "while :; do sleep 0.05; done"});
     auto c3 = d.container(sb, "trap", b3);
     Pipe out;
     REQUIRE(d.create(c3, -1, out.w));
@@ -134,15 +136,16 @@ TEST_CASE("native driver execs a process inside the container's pid namespace", 
     require_native();
     Sandbox sb;
     NativeClient d;
-    auto b = native_bundle(sb, "exec", {"sleep", "100"}, [](json &spec) {
-        spec["hostname"] = "exec-box";
-    });
+    auto b = native_bundle(sb, "exec", {"sleep", "100"},
+                           [](json &spec) { spec["hostname"] = "exec-box"; });
     auto c = d.container(sb, "exec", b);
     REQUIRE(d.create(c));
     REQUIRE(d.start(c));
 
-    json process = {{"args", {"sh", "-c", "echo $$; cat /proc/1/cmdline | tr '\\0' ' '; hostname; "
-                                          "echo; pwd"}},
+    json process = {{"args",
+                     {"sh", "-c",
+                      "echo $$; cat /proc/1/cmdline | tr '\\0' ' '; hostname; "
+                      "echo; pwd"}},
                     {"env", {"PATH=/bin:/usr/bin", "BERTH_TEST_SANDBOX=" + sb.prefix()}},
                     {"cwd", "/tmp"},
                     {"user", {{"uid", 0}, {"gid", 0}}}};
@@ -170,7 +173,8 @@ TEST_CASE("native driver execs a process inside the container's pid namespace", 
     missing["args"] = {"/bin/no-such-program"};
     auto m = d.exec(c, missing, pid);
     CHECK(m.code == BERTH_E_INVALID_SPEC);
-    CHECK(m.message == "prepare process: execute `/bin/no-such-program`: No such file or directory");
+    CHECK(m.message ==
+          "prepare process: execute `/bin/no-such-program`: No such file or directory");
 
     REQUIRE(d.destroy(c, true));
     NativeClient::wait_exit(c.pid);
@@ -205,8 +209,9 @@ TEST_CASE("native driver pauses and resumes every process of a container", "[roo
     }
     auto again = d.pause(c);
     CHECK(again.code == BERTH_E_STATE);
-    CHECK(again.message == "container " + c.id + " is paused; only a running container can be "
-                                                 "paused");
+    CHECK(again.message == "container " + c.id +
+                               " is paused; only a running container can be "
+                               "paused");
     REQUIRE(d.resume(c));
     CHECK(d.status(c) == BERTH_STATUS_RUNNING);
     REQUIRE(d.destroy(c, true));
@@ -238,9 +243,9 @@ TEST_CASE("native driver leaves nothing behind when a setup step fails", "[root]
     Sandbox sb;
     NativeClient d;
     expect_failed_create(
-        sb, d, "badcwd", native_bundle(sb, "badcwd", {"true"}, [](json &s) {
-            s["process"]["cwd"] = "/nonexistent";
-        }),
+        sb, d, "badcwd",
+        native_bundle(sb, "badcwd", {"true"},
+                      [](json &s) { s["process"]["cwd"] = "/nonexistent"; }),
         BERTH_E_INVALID_SPEC,
         Equals("prepare process: change to working directory `/nonexistent`: No such file or "
                "directory (hint: process.cwd must exist in the container's root)"));
@@ -250,33 +255,41 @@ TEST_CASE("native driver leaves nothing behind when a setup step fails", "[root]
                                 "/usr/sbin:/usr/bin:/sbin:/bin: `no-such-program` (hint: check "
                                 "process.args[0] and process.env PATH against the rootfs)"));
     expect_failed_create(
-        sb, d, "badmount", native_bundle(sb, "badmount", {"true"}, [&](json &s) {
-            s["mounts"].push_back({{"destination", "/mnt"},
-                                   {"type", "bind"},
-                                   {"source", (sb.dir() / "no-such-dir").string()},
-                                   {"options", {"rbind"}}});
-        }),
+        sb, d, "badmount",
+        native_bundle(sb, "badmount", {"true"},
+                      [&](json &s) {
+                          s["mounts"].push_back({{"destination", "/mnt"},
+                                                 {"type", "bind"},
+                                                 {"source", (sb.dir() / "no-such-dir").string()},
+                                                 {"options", {"rbind"}}});
+                      }),
         BERTH_E_NOT_FOUND,
         Equals("set up rootfs: stat bind mount source `" + (sb.dir() / "no-such-dir").string() +
                "`: No such file or directory"));
     expect_failed_create(
-        sb, d, "badmap", native_bundle(sb, "badmap", {"true"}, [](json &s) {
-            s["linux"]["namespaces"].push_back({{"type", "user"}});
-            // Two ranges that overlap: the kernel refuses the map.
-            s["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 10}},
-                                         {{"containerID", 5}, {"hostID", 200000}, {"size", 10}}};
-            s["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 10}}};
-        }),
+        sb, d, "badmap",
+        native_bundle(sb, "badmap", {"true"},
+                      [](json &s) {
+                          s["linux"]["namespaces"].push_back({{"type", "user"}});
+                          // Two ranges that overlap: the kernel refuses the map.
+                          s["linux"]["uidMappings"] = {
+                              {{"containerID", 0}, {"hostID", 100000}, {"size", 10}},
+                              {{"containerID", 5}, {"hostID", 200000}, {"size", 10}}};
+                          s["linux"]["gidMappings"] = {
+                              {{"containerID", 0}, {"hostID", 100000}, {"size", 10}}};
+                      }),
         // The pid in the path is the one the failed child had.
         BERTH_E_INVALID_ARGUMENT,
         StartsWith("map user namespace ids: write `/proc/") &&
             EndsWith("/uid_map`: Invalid argument (hint: mapped host ids must exist and ranges "
                      "must not overlap)"));
     expect_failed_create(
-        sb, d, "badns", native_bundle(sb, "badns", {"true"}, [](json &s) {
-            s["linux"]["namespaces"].push_back(
-                {{"type", "network"}, {"path", "/proc/self/ns/uts"}});
-        }),
+        sb, d, "badns",
+        native_bundle(sb, "badns", {"true"},
+                      [](json &s) {
+                          s["linux"]["namespaces"].push_back(
+                              {{"type", "network"}, {"path", "/proc/self/ns/uts"}});
+                      }),
         BERTH_E_INVALID_SPEC, Equals("config.json: linux.namespaces lists network twice"));
 }
 
@@ -359,8 +372,11 @@ TEST_CASE("native driver reports a container the OOM killer stopped, once", "[ro
     REQUIRE(d.start(c));
     CHECK(NativeClient::wait_exit(c.pid, 60) != 0);
     CHECK(d.status(c) == BERTH_STATUS_STOPPED);
-    const std::string warning = "container " + c.id + ": the kernel's OOM killer killed a process "
-                                "of it in cgroup " + sb.prefix() + "/oom (raise "
+    const std::string warning = "container " + c.id +
+                                ": the kernel's OOM killer killed a process "
+                                "of it in cgroup " +
+                                sb.prefix() +
+                                "/oom (raise "
                                 "linux.resources.memory.limit)";
     CHECK(d.logged(BERTH_LOG_WARN, warning));
     d.logs.clear();

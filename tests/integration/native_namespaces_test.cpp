@@ -47,13 +47,13 @@ TEST_CASE("native driver brings up loopback and nothing else in a new network na
     require_native();
     Sandbox sb;
     NativeClient d;
-    auto b = native_bundle(sb, "net", {"sh", "-c", "ls /sys/class/net; cat /sys/class/net/lo/flags"},
-                           [](json &s) {
-                               s["mounts"].push_back({{"destination", "/sys"},
-                                                      {"type", "sysfs"},
-                                                      {"source", "sysfs"},
-                                                      {"options", {"ro", "nosuid", "nodev"}}});
-                           });
+    auto b = native_bundle(
+        sb, "net", {"sh", "-c", "ls /sys/class/net; cat /sys/class/net/lo/flags"}, [](json &s) {
+            s["mounts"].push_back({{"destination", "/sys"},
+                                   {"type", "sysfs"},
+                                   {"source", "sysfs"},
+                                   {"options", {"ro", "nosuid", "nodev"}}});
+        });
     std::string text = run_container(sb, d, "net", b);
     std::istringstream lines(text);
     std::string names, flags;
@@ -73,17 +73,18 @@ TEST_CASE("native driver maps the spec's user namespace ids, seen in /proc/self/
         skip("kernel without user namespaces");
     Sandbox sb;
     NativeClient d;
-    auto b = native_bundle(sb, "userns", {"sh", "-c", "cat /proc/self/uid_map "
-                                                      "/proc/self/gid_map; id -u"},
-                           [](json &s) {
-                               s["linux"]["namespaces"].push_back({{"type", "user"}});
-                               s["linux"]["uidMappings"] = {
-                                   {{"containerID", 0}, {"hostID", 200000}, {"size", 65536}}};
-                               s["linux"]["gidMappings"] = {
-                                   {{"containerID", 0}, {"hostID", 300000}, {"size", 65536}}};
-                               // The /dev tmpfs stays: in a user namespace the driver
-                               // binds the host's device nodes onto files made in it.
-                           });
+    auto b = native_bundle(
+        sb, "userns",
+        {"sh", "-c",
+         "cat /proc/self/uid_map "
+         "/proc/self/gid_map; id -u"},
+        [](json &s) {
+            s["linux"]["namespaces"].push_back({{"type", "user"}});
+            s["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 200000}, {"size", 65536}}};
+            s["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 300000}, {"size", 65536}}};
+            // The /dev tmpfs stays: in a user namespace the driver
+            // binds the host's device nodes onto files made in it.
+        });
     std::string text = run_container(sb, d, "userns", b);
     std::istringstream lines(text);
     std::string uid_map, gid_map, uid;
@@ -128,9 +129,8 @@ TEST_CASE("native driver joins another container's namespaces given by path", "[
     require_native();
     Sandbox sb;
     NativeClient d;
-    auto b1 = native_bundle(sb, "owner", {"sleep", "100"}, [](json &s) {
-        s["hostname"] = "shared-uts";
-    });
+    auto b1 =
+        native_bundle(sb, "owner", {"sleep", "100"}, [](json &s) { s["hostname"] = "shared-uts"; });
     auto owner = d.container(sb, "owner", b1);
     REQUIRE(d.create(owner));
     REQUIRE(d.start(owner));
@@ -159,8 +159,8 @@ TEST_CASE("native driver joins another container's namespaces given by path", "[
     auto c = d.container(sb, "wrongtype", wrong);
     auto o = d.create(c);
     CHECK(o.code == BERTH_E_INVALID_SPEC);
-    CHECK(o.message == "config.json: linux.namespaces path " + net +
-                           " is a network namespace, not uts");
+    CHECK(o.message ==
+          "config.json: linux.namespaces path " + net + " is a network namespace, not uts");
     berth::test::fs::remove_all(c.state_dir);
 
     REQUIRE(d.destroy(owner, true));

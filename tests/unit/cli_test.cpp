@@ -123,7 +123,10 @@ TEST_CASE("container ids follow [A-Za-z0-9][A-Za-z0-9_.-]* up to 1024 characters
 }
 
 TEST_CASE("an unknown command is named with the list of commands", "[unit]") {
-    const std::string commands = "(commands: create, delete, drivers, events, exec, features, kill, list, logs, pause, ps, resume, rm, run, spec, start, state, stop, version, wait) (hint: run berth --help for the commands and options)";
+    const std::string commands =
+        "(commands: create, delete, drivers, events, exec, features, kill, list, logs, pause, ps, "
+        "resume, rm, run, spec, start, state, stop, version, wait) (hint: run berth --help for the "
+        "commands and options)";
     CHECK(error_of({"frobnicate"}) == "unknown command \"frobnicate\" " + commands);
     CHECK(error_of({}) == "no command given " + commands);
 }

@@ -71,7 +71,7 @@ std::string lower(std::string s) {
 // OCI namespace names onto the identifiers of /proc/PID/ns that LXC's keys use.
 const std::map<std::string, std::string> &namespace_names() {
     static const std::map<std::string, std::string> names = {
-        {"pid", "pid"}, {"network", "net"}, {"mount", "mnt"},      {"ipc", "ipc"},
+        {"pid", "pid"}, {"network", "net"}, {"mount", "mnt"},    {"ipc", "ipc"},
         {"uts", "uts"}, {"user", "user"},   {"cgroup", "cgroup"}};
     return names;
 }
@@ -136,12 +136,12 @@ Result<> Builder::check_known(const json &obj, const std::string &prefix,
         return {};
     for (const auto &[key, value] : obj.items()) {
         std::string path = prefix.empty() ? key : prefix + "." + key;
-        bool handled = std::any_of(known.begin(), known.end(),
-                                   [&](const char *k) { return key == k; });
+        bool handled =
+            std::any_of(known.begin(), known.end(), [&](const char *k) { return key == k; });
         if (handled || !non_empty(value))
             continue;
-        bool listed = std::find(unsupported_fields().begin(), unsupported_fields().end(),
-                                path) != unsupported_fields().end();
+        bool listed = std::find(unsupported_fields().begin(), unsupported_fields().end(), path) !=
+                      unsupported_fields().end();
         return fail(refuse_field(path, listed ? "LXC has no setting for it"
                                               : "the lxc driver does not know this field"));
     }
@@ -192,9 +192,9 @@ Result<> Builder::namespaces(const json &linux) {
             char kind[32] = {};
             if (std::sscanf(path.c_str(), "/proc/%u/ns/%31s", &pid, kind) != 2 || pid == 0 ||
                 it->second != kind)
-                return fail(refuse_field("linux.namespaces[" + type + "].path",
-                                         "LXC joins namespaces only as /proc/PID/ns/" +
-                                             it->second));
+                return fail(
+                    refuse_field("linux.namespaces[" + type + "].path",
+                                 "LXC joins namespaces only as /proc/PID/ns/" + it->second));
             add("lxc.namespace.share." + it->second, std::to_string(pid));
             continue;
         }
@@ -256,8 +256,7 @@ Result<> Builder::capabilities(const json &caps, bool root_user) {
     std::vector<std::string> keep;
     for (const auto &cap : bounding) {
         if (cap.rfind("CAP_", 0) != 0)
-            return fail(refuse_field("process.capabilities[" + cap + "]",
-                                     "not a capability name"));
+            return fail(refuse_field("process.capabilities[" + cap + "]", "not a capability name"));
         keep.push_back(lower(cap.substr(4)));
     }
     add("lxc.cap.keep", keep.empty() ? "none" : join(keep, " "));
@@ -290,8 +289,8 @@ Result<> Builder::process(const json &proc, const json &spec) {
 
     if (proc.contains("capabilities")) {
         const json &caps = proc["capabilities"];
-        if (auto ok = check_known(caps, "process.capabilities",
-                                  {"bounding", "effective", "permitted"});
+        if (auto ok =
+                check_known(caps, "process.capabilities", {"bounding", "effective", "permitted"});
             !ok)
             return ok;
         if (auto ok = capabilities(caps, uid == 0); !ok)
@@ -316,8 +315,8 @@ Result<> Builder::process(const json &proc, const json &spec) {
     if (!profile.empty()) {
         struct stat st {};
         if (::stat("/sys/kernel/security/apparmor", &st) != 0)
-            return fail(refuse_field("process.apparmorProfile",
-                                     "AppArmor is not enabled on this host"));
+            return fail(
+                refuse_field("process.apparmorProfile", "AppArmor is not enabled on this host"));
         add("lxc.apparmor.profile", profile);
     } else {
         // No profile in the spec means unconfined; LXC would otherwise pick its own.
@@ -387,8 +386,8 @@ Result<> Builder::masked_and_readonly(const json &linux) {
         if (p.empty() || p[0] != '/' || has_space(p))
             return fail(refuse_field("linux.readonlyPaths[" + p + "]",
                                      "needs an absolute path without whitespace"));
-        add("lxc.mount.entry", fmt::format("{}{} {} none rbind,ro,optional 0 0", rootfs_mount_,
-                                           p, p.substr(1)));
+        add("lxc.mount.entry",
+            fmt::format("{}{} {} none rbind,ro,optional 0 0", rootfs_mount_, p, p.substr(1)));
     }
     for (const auto &p : linux.value("maskedPaths", std::vector<std::string>{})) {
         if (p.empty() || p[0] != '/' || has_space(p))
@@ -404,15 +403,14 @@ Result<> Builder::masked_and_readonly(const json &linux) {
         if (fs::is_directory(probe, ec))
             add("lxc.mount.entry", fmt::format("tmpfs {} tmpfs ro,optional 0 0", p.substr(1)));
         else
-            add("lxc.mount.entry",
-                fmt::format("/dev/null {} none bind,optional 0 0", p.substr(1)));
+            add("lxc.mount.entry", fmt::format("/dev/null {} none bind,optional 0 0", p.substr(1)));
     }
     return {};
 }
 
 Result<> Builder::devices(const json &linux) {
     // autodev creates these; any other node would need a mknod LXC cannot be asked for.
-    static const std::set<std::string> standard = {"/dev/null", "/dev/zero", "/dev/full",
+    static const std::set<std::string> standard = {"/dev/null",   "/dev/zero",    "/dev/full",
                                                    "/dev/random", "/dev/urandom", "/dev/tty"};
     for (const auto &d : linux.value("devices", json::array())) {
         std::string path = d.value("path", "");
@@ -439,8 +437,8 @@ Result<> Builder::cgroup_item(const std::string &controller, const std::string &
 }
 
 Result<> Builder::resources(const json &res) {
-    if (auto ok = check_known(res, "linux.resources",
-                              {"devices", "memory", "cpu", "pids", "unified"});
+    if (auto ok =
+            check_known(res, "linux.resources", {"devices", "memory", "cpu", "pids", "unified"});
         !ok)
         return ok;
     for (const auto &d : res.value("devices", json::array())) {
@@ -460,8 +458,7 @@ Result<> Builder::resources(const json &res) {
     }
     const json &mem = res.value("memory", json::object());
     if (auto ok = check_known(mem, "linux.resources.memory",
-                              {"limit", "reservation", "swap", "swappiness",
-                               "disableOOMKiller"});
+                              {"limit", "reservation", "swap", "swappiness", "disableOOMKiller"});
         !ok)
         return ok;
     auto limit_text = [](long long v) { return v < 0 ? std::string("max") : std::to_string(v); };
@@ -474,9 +471,9 @@ Result<> Builder::resources(const json &res) {
     }
     if (mem.contains("reservation")) {
         long long v = mem["reservation"];
-        if (auto ok = cgroup_item("memory", "memory.soft_limit_in_bytes",
-                                  v < 0 ? "-1" : limit_text(v), "memory.low", limit_text(v),
-                                  "linux.resources.memory.reservation");
+        if (auto ok =
+                cgroup_item("memory", "memory.soft_limit_in_bytes", v < 0 ? "-1" : limit_text(v),
+                            "memory.low", limit_text(v), "linux.resources.memory.reservation");
             !ok)
             return ok;
     }
@@ -504,8 +501,8 @@ Result<> Builder::resources(const json &res) {
             return ok;
 
     const json &cpu = res.value("cpu", json::object());
-    if (auto ok = check_known(cpu, "linux.resources.cpu",
-                              {"shares", "quota", "period", "cpus", "mems"});
+    if (auto ok =
+            check_known(cpu, "linux.resources.cpu", {"shares", "quota", "period", "cpus", "mems"});
         !ok)
         return ok;
     if (cpu.contains("shares")) {
@@ -521,11 +518,10 @@ Result<> Builder::resources(const json &res) {
         long long quota = cpu.value("quota", -1ll);
         unsigned long long period = cpu.value("period", 100000ull);
         if (cpu.contains("period"))
-            if (auto ok = cgroup_item("cpu", "cpu.cfs_period_us", std::to_string(period),
-                                      "cpu.max",
-                                      fmt::format("{} {}", quota < 0 ? "max" : std::to_string(quota),
-                                                  period),
-                                      "linux.resources.cpu.period");
+            if (auto ok = cgroup_item(
+                    "cpu", "cpu.cfs_period_us", std::to_string(period), "cpu.max",
+                    fmt::format("{} {}", quota < 0 ? "max" : std::to_string(quota), period),
+                    "linux.resources.cpu.period");
                 !ok)
                 return ok;
         if (cpu.contains("quota") && ctx_.cgroups->version_of("cpu") != 2)
@@ -567,16 +563,15 @@ Result<> Builder::resources(const json &res) {
 }
 
 Result<LxcConfig> Builder::run(const json &spec) {
-    if (auto ok = check_known(spec, "",
-                              {"ociVersion", "process", "root", "hostname", "mounts", "linux",
-                               "annotations"});
+    if (auto ok = check_known(
+            spec, "",
+            {"ociVersion", "process", "root", "hostname", "mounts", "linux", "annotations"});
         !ok)
         return fail(std::move(ok.error()));
     const json &linux = spec.value("linux", json::object());
     if (auto ok = check_known(linux, "linux",
-                              {"namespaces", "uidMappings", "gidMappings", "devices",
-                               "cgroupsPath", "resources", "sysctl", "maskedPaths",
-                               "readonlyPaths"});
+                              {"namespaces", "uidMappings", "gidMappings", "devices", "cgroupsPath",
+                               "resources", "sysctl", "maskedPaths", "readonlyPaths"});
         !ok)
         return fail(std::move(ok.error()));
 
