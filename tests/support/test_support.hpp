@@ -45,9 +45,8 @@ public:
     fs::path dir() const { return dir_; }                 // scratch directory of this test
     fs::path state_root() const { return dir_ / "state"; }
     fs::path config_path() const { return dir_ / "berth.yaml"; }
-    std::string cgroup_parent() const {
-        return prefix_;
-    } // cgroup parent, below each hierarchy root
+    // The cgroup parent, below each hierarchy root.
+    std::string cgroup_parent() const { return prefix_; }
     std::string id(const std::string &name) const { return prefix_ + "-" + name; }
 
     // Extra YAML appended to the generated berth.yaml (e.g. driver options); rewrites it.
