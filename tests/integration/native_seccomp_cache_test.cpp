@@ -102,3 +102,55 @@ TEST_CASE("the seccomp cache keeps a bounded number of entries", "[unit]") {
     }
     CHECK(entries(cache).size() == berth::native::cache_entries);
 }
+
+TEST_CASE("a seccomp cache entry others could have written is not trusted", "[unit]") {
+    Sandbox sb;
+    const fs::path cache = sb.dir() / "cache";
+    const json profile = berth::default_seccomp_profile();
+    auto direct = berth::native::compile_seccomp(profile);
+    REQUIRE(direct);
+    REQUIRE(berth::native::compile_seccomp_cached(profile, cache));
+    CHECK((fs::status(cache).permissions() & fs::perms::others_all) == fs::perms::none);
+    auto files = entries(cache);
+    REQUIRE(files.size() == 1);
+
+    // A forged entry for the same profile whose filter allows everything.
+    auto permissive = berth::native::compile_seccomp({{"defaultAction", "SCMP_ACT_ALLOW"}});
+    REQUIRE(permissive);
+    std::string data;
+    {
+        std::ifstream in(files[0], std::ios::binary);
+        data.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    std::string header = data.substr(0, data.find('\n'));
+    header = header.substr(0, header.rfind(' ') + 1) + std::to_string(permissive->code.size());
+    const std::string text = profile.dump();
+    std::string forged = header + "\n" + text;
+    forged.append(reinterpret_cast<const char *>(permissive->code.data()),
+                  permissive->code.size() * sizeof(sock_filter));
+    {
+        std::ofstream out(files[0], std::ios::binary | std::ios::trunc);
+        out << forged;
+    }
+    // Written by berth's own user, it is what the cache holds: it is used as it is.
+    auto trusted = berth::native::compile_seccomp_cached(profile, cache);
+    REQUIRE(trusted);
+    CHECK(same(*trusted, *permissive));
+
+    // Writable by others, it is compiled again instead.
+    fs::permissions(files[0], fs::perms::others_write, fs::perm_options::add);
+    auto again = berth::native::compile_seccomp_cached(profile, cache);
+    REQUIRE(again);
+    CHECK(same(*again, *direct));
+
+    // So is an entry in a directory others can write to.
+    {
+        std::ofstream out(files[0], std::ios::binary | std::ios::trunc);
+        out << forged;
+    }
+    fs::permissions(files[0], fs::perms::others_write, fs::perm_options::remove);
+    fs::permissions(cache, fs::perms::others_write, fs::perm_options::add);
+    auto third = berth::native::compile_seccomp_cached(profile, cache);
+    REQUIRE(third);
+    CHECK(same(*third, *direct));
+}

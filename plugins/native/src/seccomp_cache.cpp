@@ -35,12 +35,22 @@ std::string header(const std::string &text, const SeccompProgram &p) {
                        v->micro, p.flags, text.size(), p.code.size());
 }
 
+// A filter from the cache goes into containers as it is: only a file and a directory that
+// no one but berth's own user can have written are trusted.
+bool trusted(const struct stat &st) {
+    return st.st_uid == ::geteuid() && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
 std::optional<std::string> read_small_file(const fs::path &file) {
+    struct stat dir_st;
+    if (::stat(file.parent_path().c_str(), &dir_st) != 0 || !trusted(dir_st))
+        return std::nullopt;
     UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd)
         return std::nullopt;
     struct stat st;
-    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (4 << 20))
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || !trusted(st) ||
+        st.st_size > (4 << 20))
         return std::nullopt;
     std::string data(static_cast<size_t>(st.st_size), '\0');
     if (::pread(fd.get(), data.data(), data.size(), 0) != st.st_size)
@@ -87,7 +97,8 @@ void drop_oldest(const fs::path &dir, const fs::path &keep) {
 void store(const fs::path &dir, const fs::path &file, const std::string &text,
            const SeccompProgram &p) {
     std::error_code ec;
-    fs::create_directories(dir, ec);
+    if (fs::create_directories(dir, ec))
+        ::chmod(dir.c_str(), 0700);
     if (ec)
         return;
     std::string data = header(text, p) + text;

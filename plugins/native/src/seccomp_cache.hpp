@@ -6,7 +6,8 @@
 //
 // An entry is <cache dir>/<64-bit hash of the profile>.bpf and holds the profile's exact text
 // beside the program, so a hash collision or a stale or damaged file is a miss, never a wrong
-// filter. The cache keeps at most `cache_entries` files, dropping the oldest.
+// filter. An entry or directory that another user could have written is not read. The cache
+// keeps at most `cache_entries` files, dropping the oldest.
 #pragma once
 
 #include "seccomp.hpp"
