@@ -3,8 +3,8 @@
 // started with `berth run`.
 #include "native_isolation_child.hpp"
 
-#include "security.hpp"
 #include "seccomp.hpp"
+#include "security.hpp"
 
 #include <berth/common/default_capabilities.hpp>
 #include <berth/common/default_seccomp.hpp>
@@ -41,9 +41,13 @@ bool has_cap_sys_resource() {
     return (std::stoull(eff.substr(8), nullptr, 16) >> 24) & 1;
 }
 
-json default_caps() { return berth::default_capability_names(); }
+json default_caps() {
+    return berth::default_capability_names();
+}
 
-std::string syscall_errno(long rc) { return rc == 0 ? "ok" : strerror(errno); }
+std::string syscall_errno(long rc) {
+    return rc == 0 ? "ok" : strerror(errno);
+}
 
 } // namespace
 
@@ -126,6 +130,7 @@ TEST_CASE("a syscall the profile blocks fails with the profile's errno, matching
     json process = {{"noNewPrivileges", false}};
     auto seccomp = berth::native::compile_seccomp(profile);
     REQUIRE(seccomp);
+    CHECK(seccomp->unknown_syscalls == std::vector<std::string>{"no_such_syscall_in_any_kernel"});
     auto o = run_in_child(0, [&] {
         auto r = berth::native::apply_user_and_security(process, &*seccomp);
         if (!r)
@@ -200,8 +205,7 @@ TEST_CASE("an AppArmor profile is refused where AppArmor is absent", "[unit]") {
             "on a kernel with AppArmor enabled)");
 }
 
-TEST_CASE("raising a hard rlimit without CAP_SYS_RESOURCE is refused naming the limit",
-          "[root]") {
+TEST_CASE("raising a hard rlimit without CAP_SYS_RESOURCE is refused naming the limit", "[root]") {
     require_root();
     if (has_cap_sys_resource())
         skip("this process holds CAP_SYS_RESOURCE, so raising a hard limit is allowed");
@@ -225,8 +229,9 @@ TEST_CASE("raising a hard rlimit without CAP_SYS_RESOURCE is refused naming the 
 
 TEST_CASE("rlimits within the hard limit and oom_score_adj are applied", "[root]") {
     require_root();
-    json process = {{"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"soft", 100}, {"hard", 200}},
-                                 {{"type", "RLIMIT_CORE"}, {"soft", 0}, {"hard", 0}}}},
+    json process = {{"rlimits",
+                     {{{"type", "RLIMIT_NOFILE"}, {"soft", 100}, {"hard", 200}},
+                      {{"type", "RLIMIT_CORE"}, {"soft", 0}, {"hard", 0}}}},
                     {"oomScoreAdj", 500}};
     auto o = run_in_child(0, [&] {
         auto r = berth::native::apply_rlimits(process);

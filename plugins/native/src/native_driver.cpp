@@ -352,6 +352,11 @@ Result<int> NativeDriver::create(const driver::CreateRequest &req) {
     auto seccomp = prepare_security(j, opts_.seccomp_cache);
     if (!seccomp)
         return fail(std::move(seccomp.error()));
+    if (*seccomp && !(*seccomp)->unknown_syscalls.empty())
+        host().info("container {}: linux.seccomp names syscalls libseccomp {} does not know; "
+                    "calls to them get the profile's default action: {}",
+                    ref.id, seccomp_library_version(),
+                    fmt::join((*seccomp)->unknown_syscalls, ", "));
     auto plan = plan_namespaces(j);
     if (!plan)
         return fail(std::move(plan.error()));

@@ -164,7 +164,8 @@ Result<> add_rule(void *ctx, uint32_t action, int nr, const std::string &name,
     return {};
 }
 
-Result<> add_rules(void *ctx, uint32_t default_action, const json &profile) {
+Result<> add_rules(void *ctx, uint32_t default_action, const json &profile,
+                   std::vector<std::string> &unknown) {
     for (const auto &rule : profile.value("syscalls", json::array())) {
         auto action = parse_action(rule, "action", "errnoRet");
         if (!action)
@@ -178,8 +179,10 @@ Result<> add_rules(void *ctx, uint32_t default_action, const json &profile) {
         for (const auto &n : rule.value("names", json::array())) {
             std::string name = n.is_string() ? n.get<std::string>() : "";
             int nr = seccomp_syscall_resolve_name(name.c_str());
-            if (nr == __NR_SCMP_ERROR)
-                continue; // see unknown_syscalls()
+            if (nr == __NR_SCMP_ERROR) {
+                unknown.push_back(name); // see unknown_syscalls()
+                continue;
+            }
             auto r = add_rule(ctx, *action, nr, name, *args);
             if (!r)
                 return r;
@@ -188,7 +191,7 @@ Result<> add_rules(void *ctx, uint32_t default_action, const json &profile) {
     return {};
 }
 
-Result<Filter> compile(const json &profile) {
+Result<Filter> compile(const json &profile, std::vector<std::string> &unknown) {
     if (!profile.is_object())
         return fail(invalid("linux.seccomp must be an object"));
     if (!profile.value("listenerPath", "").empty())
@@ -205,7 +208,7 @@ Result<Filter> compile(const json &profile) {
     if (r)
         r = set_flags(ctx.get(), profile);
     if (r)
-        r = add_rules(ctx.get(), *default_action, profile);
+        r = add_rules(ctx.get(), *default_action, profile, unknown);
     if (!r)
         return fail(std::move(r.error()));
     return ctx;
@@ -214,7 +217,8 @@ Result<Filter> compile(const json &profile) {
 } // namespace
 
 Result<SeccompProgram> compile_seccomp(const json &profile) {
-    auto filter = compile(profile);
+    std::vector<std::string> unknown;
+    auto filter = compile(profile, unknown);
     if (!filter)
         return fail(std::move(filter.error().in("compile seccomp profile")));
     // libseccomp 2.5 exports only to a file descriptor: a memfd, read back whole.
@@ -235,6 +239,7 @@ Result<SeccompProgram> compile_seccomp(const json &profile) {
                                    static_cast<size_t>(size) / sizeof(sock_filter), BPF_MAXINSNS))
                 .with_hint("merge rules or shorten the syscall lists"));
     SeccompProgram program;
+    program.unknown_syscalls = std::move(unknown);
     program.code.resize(static_cast<size_t>(size) / sizeof(sock_filter));
     if (::pread(mem.get(), program.code.data(), static_cast<size_t>(size), 0) != size)
         return fail(sys_error("read exported seccomp filter").in("compile seccomp profile"));
@@ -257,6 +262,11 @@ Result<> load_seccomp(const SeccompProgram &program) {
     if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, program.flags, &prog) != 0)
         return fail(sys_error("load seccomp filter"));
     return {};
+}
+
+std::string seccomp_library_version() {
+    const scmp_version *v = seccomp_version();
+    return fmt::format("{}.{}.{}", v->major, v->minor, v->micro);
 }
 
 std::vector<std::string> unknown_syscalls(const json &profile) {

@@ -30,9 +30,8 @@ uint64_t fnv1a64(const std::string &s) {
 
 // The first line of an entry: format, the libseccomp that compiled it, flags, sizes.
 std::string header(const std::string &text, const SeccompProgram &p) {
-    const scmp_version *v = seccomp_version();
-    return fmt::format("berth-seccomp 1 libseccomp-{}.{}.{} {} {} {}\n", v->major, v->minor,
-                       v->micro, p.flags, text.size(), p.code.size());
+    return fmt::format("berth-seccomp 1 libseccomp-{} {} {} {}\n", seccomp_library_version(),
+                       p.flags, text.size(), p.code.size());
 }
 
 // A filter from the cache goes into containers as it is: only a file and a directory that
