@@ -37,6 +37,7 @@ struct CommandOptions {
     bool no_new_keyring = false;
     std::string network;              // run/create --network: host, none, container:ID, NAME
     std::vector<std::string> publish; // run/create -p: [HOSTIP:]HOSTPORT:CPORT[/PROTO]
+    std::string default_network;      // run: berth.yaml's run.network, when nothing chooses
 
     // run -d, exec -d; exec's process (--process FILE, or the arguments after the id).
     bool detach = false;

@@ -185,6 +185,30 @@ bool valid_driver_name(const std::string &s) {
     });
 }
 
+Result<> read_run(const Reader &r, const YAML::Node &n, RunSettings &run) {
+    if (n.IsNull())
+        return {};
+    if (!n.IsMap())
+        return fail(r.error(n.Mark(), fmt::format("run: expected a map with key network, found "
+                                                  "{}",
+                                                  Reader::kind(n))));
+    if (auto ok = r.check_keys(n, "run", {"network"}); !ok)
+        return ok;
+    if (const YAML::Node net = n["network"]) {
+        // An empty string keeps the default (loopback only), as the shipped berth.yaml spells
+        // it.
+        if (net.IsScalar() && net.Scalar().empty()) {
+            run.network.clear();
+        } else {
+            auto s = r.string(net, "run.network");
+            if (!s)
+                return fail(std::move(s.error()));
+            run.network = *s;
+        }
+    }
+    return {};
+}
+
 Result<> read_log(const Reader &r, const YAML::Node &n, LogSettings &log) {
     if (n.IsNull())
         return {};
@@ -286,8 +310,8 @@ Result<Config> read_top(const Reader &r, const YAML::Node &root) {
         return fail(r.error(root.Mark(), fmt::format("expected a map of settings at the top "
                                                      "level, found {}",
                                                      Reader::kind(root))));
-    if (auto ok = r.check_keys(root, "",
-                               {"default_driver", "driver_dirs", "drivers", "log", "state_root"});
+    if (auto ok = r.check_keys(
+            root, "", {"default_driver", "driver_dirs", "drivers", "log", "run", "state_root"});
         !ok)
         return fail(std::move(ok.error()));
 
@@ -320,6 +344,10 @@ Result<Config> read_top(const Reader &r, const YAML::Node &root) {
     }
     if (const YAML::Node l = root["log"]) {
         if (auto ok = read_log(r, l, c.log); !ok)
+            return fail(std::move(ok.error()));
+    }
+    if (const YAML::Node n = root["run"]) {
+        if (auto ok = read_run(r, n, c.run); !ok)
             return fail(std::move(ok.error()));
     }
     if (const YAML::Node d = root["drivers"]) {

@@ -21,6 +21,14 @@ struct LogSettings {
     std::filesystem::path file; // empty: stderr
 };
 
+// Defaults of the friendly `berth run` (engines use create, which they never reach).
+struct RunSettings {
+    // The network a container gets when neither --network nor its config.json chooses one
+    // (config.json asks for its own network namespace, names no org.berth.network): a
+    // bridge network of the default driver. Empty: loopback only, as config.json says.
+    std::string network;
+};
+
 struct DriverSettings {
     // Remove the config.json fields the driver's features document does not declare (with one
     // warning naming them) instead of refusing the request.
@@ -33,6 +41,7 @@ struct Config {
     std::string default_driver = "native";
     std::filesystem::path state_root = "/run/berth";
     LogSettings log;
+    RunSettings run;
     std::map<std::string, DriverSettings> drivers;
     std::filesystem::path source; // the file it was read from; empty for built-in defaults
 

@@ -138,3 +138,41 @@ TEST_CASE("publishing without a bridge network, or joining no running container,
     CHECK(sb.berth({"list", "-q"}).out.empty());
     CHECK(sb.leftovers().empty());
 }
+
+TEST_CASE("berth.yaml's run.network puts berth run's containers on a bridge, and only those "
+          "of run",
+          "[root][net]") {
+    require_native();
+    Sandbox sb;
+    const int pid = getpid();
+    const std::string net = "r" + std::to_string(pid);
+    const std::string bridge = "br" + std::to_string(pid % 100000);
+    sb.set_extra_config("run:\n  network: " + net +
+                        "\ndrivers:\n  native:\n    options:\n      networks:\n        " + net +
+                        ":\n          bridge: " + bridge + "\n          subnet: 10.217." +
+                        std::to_string(pid % 256) + ".0/24\n");
+    auto links = bundle(sb, "links", {"cat", "/proc/net/dev"});
+
+    RunResult ran = sb.berth({"run", "-b", links.string(), sb.id("ran")});
+    INFO(ran.err);
+    CHECK(ran.exit_code == 0);
+    CHECK(ran.out.find("eth0:") != std::string::npos);
+    // --network wins over the default.
+    RunResult none = sb.berth({"run", "-b", links.string(), "--network", "none", sb.id("none")});
+    CHECK(none.exit_code == 0);
+    CHECK(none.out.find("eth0:") == std::string::npos);
+    CHECK(none.out.find("lo:") != std::string::npos);
+
+    // Engines use create: config.json alone decides there.
+    const std::string id = sb.id("created");
+    RunResult created = berth_to_files(sb, {"create", "-b", links.string(), id}, "create");
+    INFO(created.err);
+    REQUIRE(created.exit_code == 0);
+    REQUIRE(sb.berth({"start", id}).exit_code == 0);
+    wait_for_status(sb, id, "stopped");
+    CHECK(slurp(sb.dir() / "create.out").find("eth0:") == std::string::npos);
+    CHECK(sb.berth({"delete", id}).exit_code == 0);
+
+    CHECK_FALSE(fs::exists("/sys/class/net/" + bridge));
+    CHECK(sb.leftovers().empty());
+}

@@ -101,7 +101,18 @@ TEST_CASE("a YAML syntax error names file, line and column", "[unit]") {
 TEST_CASE("an unknown top-level key is reported with the keys berth knows", "[unit]") {
     CHECK(error_of("driver_dirs: []\nstate_root: /x\ndefualt_driver: native\n") ==
           "/etc/berth/berth.yaml:3:1: unknown key \"defualt_driver\" (expected one of: "
-          "default_driver, driver_dirs, drivers, log, state_root)");
+          "default_driver, driver_dirs, drivers, log, run, state_root)");
+}
+
+TEST_CASE("run.network names the network berth run gives containers by default", "[unit]") {
+    auto c = parse_config("run:\n  network: berth0\n", "/etc/berth/berth.yaml");
+    REQUIRE(c);
+    CHECK(c->run.network == "berth0");
+    CHECK(parse_config("", "/etc/berth/berth.yaml")->run.network.empty());
+    CHECK(error_of("run:\n  netwrok: berth0\n") ==
+          "/etc/berth/berth.yaml:2:3: unknown key \"run.netwrok\" (expected one of: network)");
+    CHECK(error_of("run: [berth0]\n") == "/etc/berth/berth.yaml:1:6: run: expected a map with "
+                                         "key network, found a list");
 }
 
 TEST_CASE("an unknown key under log is reported with its full name", "[unit]") {

@@ -213,7 +213,9 @@ Result<int> cmd_create(Context &ctx, const CommandOptions &o) {
     return 0;
 }
 
-Result<int> cmd_run(Context &ctx, const CommandOptions &o) {
+Result<int> cmd_run(Context &ctx, const CommandOptions &given) {
+    CommandOptions o = given;
+    o.default_network = ctx.config.run.network;
     if (o.detach)
         return cmd_run_detached(ctx, o);
     auto fwd = SignalForwarder::install();

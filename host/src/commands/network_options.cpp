@@ -27,6 +27,21 @@ void set_network_namespace(nlohmann::json &spec, const nlohmann::json &entry) {
     linux_config["namespaces"] = std::move(kept);
 }
 
+// config.json asks for a network namespace of the container's own and names no network.
+bool wants_own_network(const nlohmann::json &spec) {
+    if (auto a = spec.find("annotations");
+        a != spec.end() && a->is_object() && a->contains(network_annotation))
+        return false;
+    auto l = spec.find("linux");
+    if (l == spec.end() || !l->is_object() || !l->contains("namespaces") ||
+        !(*l)["namespaces"].is_array())
+        return false;
+    for (const auto &n : (*l)["namespaces"])
+        if (n.is_object() && n.value("type", "") == "network")
+            return n.value("path", "").empty();
+    return false;
+}
+
 // The running container's network namespace, as a path a driver can join.
 Result<std::string> namespace_of(Context &ctx, const std::string &id) {
     auto other = ctx.store().open(id);
@@ -43,12 +58,14 @@ Result<std::string> namespace_of(Context &ctx, const std::string &id) {
 } // namespace
 
 Result<> apply_network_options(Context &ctx, const CommandOptions &o, nlohmann::json &spec) {
-    if (o.network.empty() && o.publish.empty())
+    std::string mode = o.network;
+    if (mode.empty() && !o.default_network.empty() && wants_own_network(spec))
+        mode = o.default_network;
+    if (mode.empty() && o.publish.empty())
         return {};
     if (!spec.contains("annotations") || !spec["annotations"].is_object())
         spec["annotations"] = nlohmann::json::object();
     nlohmann::json &annotations = spec["annotations"];
-    const std::string &mode = o.network;
     if (mode == "host") {
         set_network_namespace(spec, nullptr);
         annotations.erase(network_annotation);

@@ -18,6 +18,8 @@ namespace berth::host {
 //   none            a new network namespace with loopback only
 //   container:ID    the network namespace of container ID, which must be running
 //   NAME            a new namespace on bridge network NAME of berth.yaml
+// Without --network, o.default_network (berth.yaml's run.network, for `berth run`) applies
+// to a config.json that asks for its own network namespace and names no network.
 // Published ports ([HOSTIP:]HOSTPORT:CPORT[/tcp|udp]) need a bridge network.
 Result<> apply_network_options(Context &ctx, const CommandOptions &o, nlohmann::json &spec);
 
