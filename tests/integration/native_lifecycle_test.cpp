@@ -291,6 +291,16 @@ TEST_CASE("native driver leaves nothing behind when a setup step fails", "[root]
                               {{"type", "network"}, {"path", "/proc/self/ns/uts"}});
                       }),
         BERTH_E_INVALID_SPEC, Equals("config.json: linux.namespaces lists network twice"));
+    expect_failed_create(sb, d, "nspath",
+                         native_bundle(sb, "nspath", {"true"},
+                                       [](json &s) {
+                                           for (auto &n : s["linux"]["namespaces"])
+                                               if (n["type"] == "network")
+                                                   n["path"] = 5;
+                                       }),
+                         BERTH_E_INVALID_SPEC,
+                         Equals("config.json: linux.namespaces path of network must be a "
+                                "string"));
 }
 
 TEST_CASE("native driver refuses unknown options naming them", "[unit]") {

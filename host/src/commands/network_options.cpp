@@ -12,6 +12,12 @@ Error bad_option(std::string msg) {
     return make_error(BERTH_E_INVALID_ARGUMENT, std::move(msg));
 }
 
+// The string `key` of a JSON object, "" when absent or of another type.
+std::string text_of(const nlohmann::json &j, const char *key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 // Replaces the spec's network namespace entry with `entry` (none: removes it).
 void set_network_namespace(nlohmann::json &spec, const nlohmann::json &entry) {
     nlohmann::json &linux_config = spec["linux"];
@@ -20,7 +26,7 @@ void set_network_namespace(nlohmann::json &spec, const nlohmann::json &entry) {
     nlohmann::json kept = nlohmann::json::array();
     if (linux_config.contains("namespaces") && linux_config["namespaces"].is_array())
         for (const auto &n : linux_config["namespaces"])
-            if (!(n.is_object() && n.value("type", "") == "network"))
+            if (!(n.is_object() && text_of(n, "type") == "network"))
                 kept.push_back(n);
     if (!entry.is_null())
         kept.push_back(entry);
@@ -37,8 +43,8 @@ bool wants_own_network(const nlohmann::json &spec) {
         !(*l)["namespaces"].is_array())
         return false;
     for (const auto &n : (*l)["namespaces"])
-        if (n.is_object() && n.value("type", "") == "network")
-            return n.value("path", "").empty();
+        if (n.is_object() && text_of(n, "type") == "network")
+            return text_of(n, "path").empty();
     return false;
 }
 

@@ -41,7 +41,9 @@ const NsType *find_type(const std::string &name) {
     return nullptr;
 }
 
-Error invalid(const std::string &what) { return make_error(BERTH_E_INVALID_SPEC, what); }
+Error invalid(const std::string &what) {
+    return make_error(BERTH_E_INVALID_SPEC, what);
+}
 
 } // namespace
 
@@ -83,6 +85,9 @@ Result<NamespacePlan> plan_namespaces(const nlohmann::json &spec) {
         if (seen & t->flag)
             return fail(invalid(fmt::format("config.json: linux.namespaces lists {} twice", name)));
         seen |= t->flag;
+        if (entry.contains("path") && !entry["path"].is_string())
+            return fail(invalid(
+                fmt::format("config.json: linux.namespaces path of {} must be a string", name)));
         std::string path = entry.value("path", std::string());
         if (path.empty()) {
             new_flags |= t->flag;
@@ -213,8 +218,8 @@ Result<> bring_loopback_up() {
         return fail(sys_error("receive the RTM_NEWLINK answer for", "lo").in("bring up lo"));
     auto *hdr = reinterpret_cast<nlmsghdr *>(buf);
     if (!NLMSG_OK(hdr, static_cast<unsigned>(n)) || hdr->nlmsg_type != NLMSG_ERROR)
-        return fail(make_error(BERTH_E_FAILED, "unexpected rtnetlink answer for", "lo")
-                        .in("bring up lo"));
+        return fail(
+            make_error(BERTH_E_FAILED, "unexpected rtnetlink answer for", "lo").in("bring up lo"));
     auto *err = static_cast<nlmsgerr *>(NLMSG_DATA(hdr));
     if (err->error != 0)
         return fail(sys_error("set up", "lo", -err->error).in("bring up lo"));
