@@ -1,5 +1,7 @@
 #include <berth/common/driver_adapter.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <exception>
 #include <memory>
 
@@ -14,7 +16,9 @@ struct Instance {
     std::unique_ptr<DriverBase> impl;
 };
 
-DriverBase &self_of(void *self) { return *static_cast<DriverBase *>(self); }
+DriverBase &self_of(void *self) {
+    return *static_cast<DriverBase *>(self);
+}
 
 void report(const berth_host *host, berth_error *err, const Error &e) {
     berth_status code = e.code == BERTH_OK ? BERTH_E_FAILED : e.code;
@@ -36,8 +40,7 @@ ContainerRef to_ref(const berth_container_ref *r) {
 }
 
 // Runs `body`, turning an Error or a C++ exception into a reported status.
-template <class F>
-berth_status guarded(void *self, berth_error *err, F &&body) {
+template <class F> berth_status guarded(void *self, berth_error *err, F &&body) {
     DriverBase &d = self_of(self);
     try {
         Result<> r = body(d);
@@ -45,6 +48,16 @@ berth_status guarded(void *self, berth_error *err, F &&body) {
             return BERTH_OK;
         report(d.host().raw(), err, r.error());
         return r.error().code == BERTH_OK ? BERTH_E_FAILED : r.error().code;
+    } catch (const nlohmann::json::exception &ex) {
+        // A field of the request's JSON (config.json, process.json) the driver read without
+        // checking its type first: the request's fault, said without the library's prefix.
+        std::string what = ex.what();
+        if (auto end = what.find("] "); what.starts_with("[json.exception.") && end != what.npos)
+            what.erase(0, end + 2);
+        report(d.host().raw(), err,
+               make_error(BERTH_E_INVALID_SPEC,
+                          "the request's JSON has a field of the wrong type: " + what));
+        return BERTH_E_INVALID_SPEC;
     } catch (const std::exception &ex) {
         report(d.host().raw(), err,
                make_error(BERTH_E_FAILED, std::string("internal error: ") + ex.what()));
@@ -55,8 +68,7 @@ berth_status guarded(void *self, berth_error *err, F &&body) {
     }
 }
 
-template <class T>
-Result<> discard(Result<T> r) {
+template <class T> Result<> discard(Result<T> r) {
     if (!r)
         return fail(std::move(r.error()));
     return {};

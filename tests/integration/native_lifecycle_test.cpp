@@ -301,6 +301,13 @@ TEST_CASE("native driver leaves nothing behind when a setup step fails", "[root]
                          BERTH_E_INVALID_SPEC,
                          Equals("config.json: linux.namespaces path of network must be a "
                                 "string"));
+    // A field read without a check of its own still fails as the request's fault.
+    expect_failed_create(
+        sb, d, "hosttype",
+        native_bundle(sb, "hosttype", {"true"}, [](json &s) { s["hostname"] = 5; }),
+        BERTH_E_INVALID_SPEC,
+        Equals("the request's JSON has a field of the wrong type: type must "
+               "be string, but is number"));
 }
 
 TEST_CASE("native driver refuses unknown options naming them", "[unit]") {
