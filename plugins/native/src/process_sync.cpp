@@ -73,7 +73,9 @@ Result<Message> receive_message(int fd, Deadline deadline, const std::string &aw
         std::string buf(max_message, '\0');
         ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
         if (n < 0) {
-            if (errno == EINTR)
+            // ECONNRESET: the other end exited with a message of ours unread. The kernel
+            // reports that once, before what it sent us first (an error, say): read on.
+            if (errno == EINTR || errno == ECONNRESET)
                 continue;
             return fail(sys_error("receive on the setup channel"));
         }
