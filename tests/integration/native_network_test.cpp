@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 #include <thread>
 
@@ -147,8 +148,7 @@ std::vector<std::string> container_leftovers(Sandbox &sb, const TestNetwork &net
     return found;
 }
 
-void check_network_clean(Sandbox &sb, const TestNetwork &net,
-                         const std::vector<std::string> &ids) {
+void check_network_clean(Sandbox &sb, const TestNetwork &net, const std::vector<std::string> &ids) {
     auto left = network_leftovers(sb, net, ids);
     for (const auto &l : left)
         UNSCOPED_INFO("left behind: " << l);
@@ -265,8 +265,8 @@ TEST_CASE("two containers on one bridge reach each other and see their address, 
     auto bb = net_bundle(sb, net, "cli",
                          {"sh", "-c",
                           "ip -o -4 addr show eth0; ip route; cat /etc/hosts; "
-                          "for i in 1 2 3 4 5 6 7 8 9 10; do nc " + ip_a +
-                              " 7000 && break; sleep 0.2; done"});
+                          "for i in 1 2 3 4 5 6 7 8 9 10; do nc " +
+                              ip_a + " 7000 && break; sleep 0.2; done"});
     cs.push_back(d.container(sb, "cli", bb));
     Pipe out;
     o = d.create(cs[1], -1, out.w, out.w);
@@ -369,8 +369,7 @@ TEST_CASE("a published UDP port answers from the host at 127.0.0.1", "[root][net
     berth::test::fs::copy_file(BERTH_TEST_UDP_ECHO, tools / "udp-echo");
     std::vector<NativeContainer> cs;
     auto b = net_bundle(sb, net, "udp", {"/tmp/udp-echo", "5353"},
-                        "127.0.0.1:" + std::to_string(net.udp_port) + ":5353/udp",
-                        [&](json &spec) {
+                        "127.0.0.1:" + std::to_string(net.udp_port) + ":5353/udp", [&](json &spec) {
                             spec["mounts"].push_back({{"destination", "/tmp"},
                                                       {"type", "bind"},
                                                       {"source", tools.string()},
@@ -411,7 +410,10 @@ TEST_CASE("leases are unique under 20 concurrent creates and freed on delete", "
             int code = 1;
             try {
                 NativeClient child(net.options(sb));
-                code = child.create(cs[i]) ? 0 : 1;
+                auto o = child.create(cs[i]);
+                if (!o) // the test's output shows why
+                    std::fprintf(stderr, "create %s: %s\n", cs[i].id.c_str(), o.message.c_str());
+                code = o ? 0 : 1;
             } catch (...) {
             }
             _exit(code);
@@ -427,8 +429,8 @@ TEST_CASE("leases are unique under 20 concurrent creates and freed on delete", "
     CHECK(created == n);
 
     std::set<std::string> addresses;
-    for (const auto &e : berth::test::fs::directory_iterator(network_root(sb) / net.name /
-                                                              "leases"))
+    for (const auto &e :
+         berth::test::fs::directory_iterator(network_root(sb) / net.name / "leases"))
         addresses.insert(e.path().filename().string());
     CHECK(addresses.size() == static_cast<size_t>(n));
     for (const auto &a : addresses)
@@ -471,8 +473,8 @@ TEST_CASE("a network setup that fails at any step leaves no link, rule or lease 
         ids.push_back(c.id);
         auto o = d.create(c);
         CHECK(o.code == BERTH_E_INVALID_ARGUMENT);
-        CHECK(o.message == "set up network " + net.name + ": set up bridge: network " +
-                               net.name + ": interface lo exists and is not a bridge `lo` "
+        CHECK(o.message == "set up network " + net.name + ": set up bridge: network " + net.name +
+                               ": interface lo exists and is not a bridge `lo` "
                                "(hint: choose another bridge name in berth.yaml)");
         berth::test::fs::remove_all(c.state_dir);
     }
@@ -489,14 +491,12 @@ TEST_CASE("a network setup that fails at any step leaves no link, rule or lease 
         CHECK(o.code == BERTH_E_FAILED);
         CHECK(o.message == "set up network " + net.name + ": allocate address: network " +
                                net.name + ": no free address left in subnet " + net.prefix +
-                               "0/30 `" +
-                               (network_root(sb) / net.name / "leases").string() +
+                               "0/30 `" + (network_root(sb) / net.name / "leases").string() +
                                "` (hint: delete containers of this network or give it a "
                                "larger subnet in berth.yaml)");
         berth::test::fs::remove_all(c.state_dir);
         // The first container keeps its address and its bridge.
-        CHECK(berth::test::fs::exists(network_root(sb) / net.name / "leases" /
-                                      (net.prefix + "2")));
+        CHECK(berth::test::fs::exists(network_root(sb) / net.name / "leases" / (net.prefix + "2")));
         CHECK(container_leftovers(sb, net, c.id).empty());
         CHECK(container_leftovers(sb, net, cs[0].id).size() == 2); // veth, lease
         destroy_all(d, cs);
@@ -544,16 +544,18 @@ TEST_CASE("a lease whose container vanished in a crash is freed by the next setu
     NativeClient d(net.options(sb));
     REQUIRE(d.init_status == BERTH_OK);
     std::vector<NativeContainer> cs;
-    cs.push_back(d.container(sb, "crashed", net_bundle(sb, net, "crashed", {"sleep", "60"},
-                                                        std::to_string(net.tcp_port) + ":80")));
+    cs.push_back(d.container(
+        sb, "crashed",
+        net_bundle(sb, net, "crashed", {"sleep", "60"}, std::to_string(net.tcp_port) + ":80")));
     REQUIRE(d.create(cs[0]));
     std::string lost = address_of(d, cs[0].id);
     // The crash: the container's state disappears (moved aside, to delete it properly later).
     auto aside = sb.dir() / "aside";
     berth::test::fs::rename(cs[0].state_dir, aside);
 
-    cs.push_back(d.container(sb, "next", net_bundle(sb, net, "next", {"sleep", "60"},
-                                                     std::to_string(net.tcp_port) + ":80")));
+    cs.push_back(d.container(
+        sb, "next",
+        net_bundle(sb, net, "next", {"sleep", "60"}, std::to_string(net.tcp_port) + ":80")));
     auto o = d.create(cs[1]);
     INFO(o.message);
     REQUIRE(o);

@@ -82,13 +82,24 @@ Result<std::vector<LinkInfo>> list_links(NetlinkSocket &nl) {
 }
 
 Result<std::optional<LinkInfo>> find_link(NetlinkSocket &nl, const std::string &name) {
-    auto links = list_links(nl);
-    if (!links)
-        return fail(std::move(links.error()));
-    for (auto &l : *links)
-        if (l.name == name)
-            return std::optional<LinkInfo>(std::move(l));
-    return std::optional<LinkInfo>();
+    // One link by name, not a listing of all: no dump for other links' changes to interrupt.
+    NetlinkMessage msg(RTM_GETLINK, 0, sizeof(ifinfomsg));
+    msg.extra_as<ifinfomsg>()->ifi_family = AF_UNSPEC;
+    mnl_attr_put_strz(msg.header(), IFLA_IFNAME, name.c_str());
+    std::optional<LinkInfo> found;
+    auto r = nl.get(
+        msg,
+        [&](const nlmsghdr *nlh) {
+            if (nlh->nlmsg_type == RTM_NEWLINK)
+                found = parse_link(nlh);
+        },
+        "look up link", name);
+    if (!r) {
+        if (r.error().sys_errno == ENODEV)
+            return std::optional<LinkInfo>();
+        return fail(std::move(r.error()));
+    }
+    return found;
 }
 
 Result<> create_bridge(NetlinkSocket &nl, const std::string &name, unsigned mtu) {
@@ -125,8 +136,8 @@ Result<> create_veth_pair(NetlinkSocket &nl, const std::string &host_name,
     mnl_attr_nest_end(nlh, peer);
     mnl_attr_nest_end(nlh, data);
     mnl_attr_nest_end(nlh, info);
-    return nl.request(msg, "create veth pair", fmt::format("{} ({} in the container)",
-                                                           host_name, peer_name));
+    return nl.request(msg, "create veth pair",
+                      fmt::format("{} ({} in the container)", host_name, peer_name));
 }
 
 Result<> set_link_up(NetlinkSocket &nl, int index, const std::string &name) {

@@ -134,6 +134,18 @@ Result<> NetlinkSocket::request(NetlinkMessage &msg, const std::string &op,
     return receive(msg.header()->nlmsg_seq, nullptr, nullptr, op, object);
 }
 
+Result<> NetlinkSocket::get(NetlinkMessage &msg, const std::function<void(const nlmsghdr *)> &each,
+                            const std::string &op, const std::string &object) {
+    if (auto r = send(msg, object); !r)
+        return r;
+    std::vector<std::vector<char>> answers;
+    if (auto r = receive(msg.header()->nlmsg_seq, &answers, nullptr, op, object); !r)
+        return r;
+    for (const auto &a : answers)
+        each(reinterpret_cast<const nlmsghdr *>(a.data()));
+    return {};
+}
+
 Result<> NetlinkSocket::dump(NetlinkMessage &msg, const std::function<void(const nlmsghdr *)> &each,
                              const std::string &what) {
     constexpr int attempts = 20;

@@ -56,6 +56,11 @@ public:
     // sys_error of `op` on `object` with the kernel's errno.
     Result<> request(NetlinkMessage &msg, const std::string &op, const std::string &object);
 
+    // Sends a request for one object (RTM_GETLINK by name, say) and calls `each` for the
+    // kernel's answer. A negative answer becomes a sys_error of `op` on `object`.
+    Result<> get(NetlinkMessage &msg, const std::function<void(const nlmsghdr *)> &each,
+                 const std::string &op, const std::string &object);
+
     // Sends a dump request (NLM_F_DUMP) and calls `each` for every answer until the end. A
     // dump the kernel marks interrupted (the list changed while it was read, as when other
     // containers come and go) is read to its end, dropped and asked for again, so `each`
