@@ -1,6 +1,7 @@
 #include "cgroup_parents.hpp"
 
 #include "cgroup.hpp"
+#include "state_root.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -44,10 +45,7 @@ std::string escape(const std::string &path) {
 } // namespace
 
 fs::path CgroupParents::record_for(const fs::path &state_dir) {
-    fs::path dir = state_dir.lexically_normal();
-    if (!dir.has_filename()) // a trailing '/'
-        dir = dir.parent_path();
-    return dir.parent_path().parent_path() / ".native-cgroup-parents";
+    return state_root_of(state_dir) / ".native-cgroup-parents";
 }
 
 Result<CgroupParents> CgroupParents::lock(const fs::path &record) {

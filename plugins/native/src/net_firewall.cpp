@@ -1,20 +1,13 @@
 #include "net_firewall.hpp"
 
+#include "fnv1a.hpp"
+
 #include <fmt/format.h>
 
 #include <nftables/libnftables.h>
 
 namespace berth::native {
 namespace {
-
-uint64_t fnv1a(const std::string &s) {
-    uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : s) {
-        h ^= c;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
 
 // The first line of libnftables' error text, which names the problem ("Error: Could not
 // process rule: No such file or directory"); the rest repeats the command with carets.
@@ -30,14 +23,14 @@ std::string container_tag(const std::string &id) {
     std::string tag = "container:" + id;
     if (tag.size() <= 100)
         return tag;
-    return fmt::format("container:{}~{:016x}", id.substr(0, 70), fnv1a(id));
+    return fmt::format("container:{}~{:016x}", id.substr(0, 70), fnv1a64(id));
 }
 
 std::string network_tag(const std::string &name) {
     std::string tag = "network:" + name;
     if (tag.size() <= 100)
         return tag;
-    return fmt::format("network:{}~{:016x}", name.substr(0, 70), fnv1a(name));
+    return fmt::format("network:{}~{:016x}", name.substr(0, 70), fnv1a64(name));
 }
 
 void Firewall::Free::operator()(nft_ctx *c) const {

@@ -1,5 +1,6 @@
 #include "net_setup.hpp"
 
+#include "fnv1a.hpp"
 #include "net_addresses.hpp"
 #include "net_etc_files.hpp"
 #include "net_firewall.hpp"
@@ -7,6 +8,7 @@
 #include "net_links.hpp"
 #include "net_lock.hpp"
 #include "net_netlink.hpp"
+#include "state_root.hpp"
 
 #include <berth/common/unique_fd.hpp>
 
@@ -59,16 +61,6 @@ Result<> write_sysctl(const std::string &path, const std::string &value) {
         return fail(sys_error("write", path));
     return {};
 }
-
-uint32_t fnv1a32(const std::string &s) {
-    uint32_t h = 2166136261u;
-    for (unsigned char c : s) {
-        h ^= c;
-        h *= 16777619u;
-    }
-    return h;
-}
-
 
 // What network.json holds: enough to undo every step without the spec or the options.
 struct NetworkRecord {
@@ -162,8 +154,8 @@ Result<int> ensure_bridge(NetlinkSocket &nl, const NetworkConfig &net, const fs:
             return fail(std::move(r.error()));
         link = find_link(nl, net.bridge);
         if (!link || !*link)
-            return fail(make_error(BERTH_E_FAILED, "bridge vanished right after its creation",
-                                   net.bridge));
+            return fail(
+                make_error(BERTH_E_FAILED, "bridge vanished right after its creation", net.bridge));
     }
     int index = (*link)->index;
     Ipv4Prefix gw{net.gateway, net.subnet.length};
@@ -171,9 +163,8 @@ Result<int> ensure_bridge(NetlinkSocket &nl, const NetworkConfig &net, const fs:
         return fail(std::move(r.error()));
     if (auto r = set_link_up(nl, index, net.bridge); !r)
         return fail(std::move(r.error()));
-    if (auto r = write_sysctl(fmt::format("/proc/sys/net/ipv4/conf/{}/route_localnet",
-                                          net.bridge),
-                              "1");
+    if (auto r =
+            write_sysctl(fmt::format("/proc/sys/net/ipv4/conf/{}/route_localnet", net.bridge), "1");
         !r)
         return fail(std::move(r.error()).in("let 127.0.0.1 reach published ports"));
     // Forwarding is a host-wide switch that berth leaves to the administrator: containers
@@ -211,8 +202,7 @@ Result<> remove_unused(NetworkLock &lock, NetlinkSocket &nl, Firewall &fw,
             std::string bridge = read_text(marker);
             while (!bridge.empty() && bridge.back() == '\n')
                 bridge.pop_back();
-            host.debug("network {}: removing bridge {}, its last container is gone", name,
-                       bridge);
+            host.debug("network {}: removing bridge {}, its last container is gone", name, bridge);
             if (auto r = delete_link(nl, bridge); !r)
                 keep(std::move(r.error()));
         }
@@ -334,8 +324,7 @@ Result<> apply(const NetworkRequest &req, const NetworkContext &ctx, NetworkReco
         return fail(std::move(r.error()).in("create veth pair"));
     auto veth = find_link(nl, rec.veth);
     if (!veth || !*veth)
-        return fail(make_error(BERTH_E_FAILED, "veth vanished right after its creation",
-                               rec.veth));
+        return fail(make_error(BERTH_E_FAILED, "veth vanished right after its creation", rec.veth));
     if (auto r = set_link_up(nl, (*veth)->index, rec.veth); !r)
         return fail(std::move(r.error()).in("create veth pair"));
 
@@ -343,8 +332,8 @@ Result<> apply(const NetworkRequest &req, const NetworkContext &ctx, NetworkReco
         return fail(std::move(r.error()).in("configure eth0 in the container"));
 
     if (access((ctx.state_dir / hosts_name).c_str(), F_OK) == 0)
-        if (auto r = write_in_place(ctx.state_dir / hosts_name,
-                                    render_hosts(req.hostname, *address));
+        if (auto r =
+                write_in_place(ctx.state_dir / hosts_name, render_hosts(req.hostname, *address));
             !r)
             return fail(std::move(r.error()).in("write /etc/hosts"));
     if (access((ctx.state_dir / resolv_name).c_str(), F_OK) == 0) {
@@ -391,8 +380,7 @@ Result<int> reconcile_locked(NetworkLock &lock, NetlinkSocket &nl, Firewall &fw,
 } // namespace
 
 fs::path network_root_for(const fs::path &state_dir) {
-    // state_dir is <state root>/<container>/driver.
-    return state_dir.lexically_normal().parent_path().parent_path() / ".native-network";
+    return state_root_of(state_dir) / ".native-network";
 }
 
 std::string host_veth_name(const std::string &id) {
@@ -411,9 +399,8 @@ Result<> add_network_files(const NetworkRequest &req, const fs::path &state_dir,
     if (auto m = spec.find("mounts"); m != spec.end() && m->is_array())
         for (const auto &e : *m)
             if (e.is_object() && e.contains("destination") && e["destination"].is_string())
-                mounted.insert(fs::path(e["destination"].get<std::string>())
-                                   .lexically_normal()
-                                   .string());
+                mounted.insert(
+                    fs::path(e["destination"].get<std::string>()).lexically_normal().string());
     for (const char *name : {hosts_name, resolv_name}) {
         std::string dest = std::string("/etc/") + name;
         if (mounted.count(dest))

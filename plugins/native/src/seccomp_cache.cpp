@@ -1,5 +1,7 @@
 #include "seccomp_cache.hpp"
 
+#include "fnv1a.hpp"
+
 #include <berth/common/unique_fd.hpp>
 
 #include <fcntl.h>
@@ -18,15 +20,6 @@ namespace berth::native {
 namespace {
 
 namespace fs = std::filesystem;
-
-uint64_t fnv1a64(const std::string &s) {
-    uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : s) {
-        h ^= c;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
 
 // The first line of an entry: format, the libseccomp that compiled it, flags, sizes.
 std::string header(const std::string &text, const SeccompProgram &p) {
